@@ -1,0 +1,61 @@
+#pragma once
+// Structured logging to stderr in the Baton shape: JSON lines (level, ts, caller, msg, fields) or
+// tab-separated console lines. Registered secrets are redacted from every line before it is written.
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace bp::log {
+
+enum class level { debug = 0, info = 1, warn = 2, error = 3 };
+enum class format { json, console };
+
+struct field {
+  using value_type = std::variant<std::string_view, std::int64_t, std::uint64_t, double, bool>;
+  std::string_view key;
+  value_type value;
+  field(std::string_view k, std::string_view v) : key(k), value(v) {}
+  field(std::string_view k, const std::string& v) : key(k), value(std::string_view(v)) {}
+  field(std::string_view k, const char* v) : key(k), value(std::string_view(v)) {}
+  field(std::string_view k, bool v) : key(k), value(v) {}
+  field(std::string_view k, double v) : key(k), value(v) {}
+  field(std::string_view k, int v) : key(k), value(static_cast<std::int64_t>(v)) {}
+  field(std::string_view k, long v) : key(k), value(static_cast<std::int64_t>(v)) {}
+  field(std::string_view k, long long v) : key(k), value(static_cast<std::int64_t>(v)) {}
+  field(std::string_view k, unsigned v) : key(k), value(static_cast<std::uint64_t>(v)) {}
+  field(std::string_view k, unsigned long v) : key(k), value(static_cast<std::uint64_t>(v)) {}
+  field(std::string_view k, unsigned long long v) : key(k), value(static_cast<std::uint64_t>(v)) {}
+};
+
+// Parses "debug|info|warn|error"; anything else is debug, as zap does.
+level parse_level(std::string_view s);
+// Parses "json|console"; anything else is json.
+format parse_format(std::string_view s);
+
+struct sink {
+  virtual ~sink() = default;
+  virtual void write(std::string_view line) = 0;  // one complete line including '\n'
+};
+
+void configure(level min_level, format fmt);
+// Replaces the output (default: stderr). Pass nullptr to restore stderr. For tests.
+void set_sink(sink* s);
+// Every later line carries this sync id (empty clears it).
+void set_sync_id(std::string id);
+// Text that must never be written (the API token). Matches are replaced by "[REDACTED]".
+void add_secret(std::string secret);
+void clear_secrets();
+// Redacts registered secrets from arbitrary text (used for error messages too).
+std::string redact(std::string_view text);
+
+bool enabled(level l);
+void write(level l, std::string_view msg, std::initializer_list<field> fields = {});
+
+inline void debug(std::string_view m, std::initializer_list<field> f = {}) { write(level::debug, m, f); }
+inline void info(std::string_view m, std::initializer_list<field> f = {}) { write(level::info, m, f); }
+inline void warn(std::string_view m, std::initializer_list<field> f = {}) { write(level::warn, m, f); }
+inline void error(std::string_view m, std::initializer_list<field> f = {}) { write(level::error, m, f); }
+
+}  // namespace bp::log

@@ -1,0 +1,360 @@
+#include "baton_percipio/cli/config.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+#include "baton_percipio/cli/value_parsers.hpp"
+#include "baton_percipio/core/json_writer.hpp"
+#include "flag_table.hpp"
+
+namespace bp::cli {
+namespace {
+
+using detail::flag_kind;
+using detail::flag_spec;
+
+constexpr std::size_t max_shown_value = 80;
+
+void replace_all(std::string& s, std::string_view what, std::string_view with) {
+  if (what.empty()) return;
+  for (auto pos = s.find(what); pos != std::string::npos; pos = s.find(what, pos + with.size())) {
+    s.replace(pos, what.size(), with);
+  }
+}
+
+// A user-supplied value as it appears in a message: JSON-quoted (so it stays on one line), shortened.
+std::string quoted(std::string_view v) {
+  std::string shown(v.substr(0, max_shown_value));
+  if (v.size() > max_shown_value) shown += "...";
+  std::string out;
+  json::append_string(out, shown);
+  return out;
+}
+
+std::string names(std::string_view flag) { return "--" + std::string(flag) + " / " + env_var_name(flag); }
+
+// Flag occurrences in command-line order, by flag name.
+using flag_values = std::map<std::string, std::vector<std::string>, std::less<>>;
+
+class resolver {
+ public:
+  resolver(const flag_values& flags, const env_lookup& env) : flags_(flags), env_(env) {}
+
+  // The last flag value, else the environment; empty values count as unset.
+  std::optional<std::string> get(std::string_view name) const {
+    if (auto it = flags_.find(name); it != flags_.end() && !it->second.empty() && !it->second.back().empty()) {
+      return it->second.back();
+    }
+    if (env_) {
+      if (auto v = env_(env_var_name(name)); v && !v->empty()) return v;
+    }
+    return std::nullopt;
+  }
+
+  // Flag occurrences (each comma-split) if any yields an item, else the environment's list.
+  std::vector<std::string> get_list(std::string_view name) const {
+    std::vector<std::string> items;
+    if (auto it = flags_.find(name); it != flags_.end()) {
+      for (const auto& v : it->second) {
+        auto part = split_list(v);
+        items.insert(items.end(), part.begin(), part.end());
+      }
+    }
+    if (items.empty() && env_) {
+      if (auto v = env_(env_var_name(name)); v) items = split_list(*v);
+    }
+    std::vector<std::string> unique;
+    for (auto& i : items) {
+      if (std::find(unique.begin(), unique.end(), i) == unique.end()) unique.push_back(std::move(i));
+    }
+    return unique;
+  }
+
+ private:
+  const flag_values& flags_;
+  const env_lookup& env_;
+};
+
+bool has_space_or_control(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7f;
+  });
+}
+
+// Validates and stores every setting; returns the first problem.
+std::optional<std::string> resolve_settings(const resolver& r, command cmd, config& c) {
+  auto bad = [](std::string_view flag, std::string_view expectation, std::string_view got) {
+    return "error: " + names(flag) + " " + std::string(expectation) + ", got " + quoted(got);
+  };
+
+  c.api_token = std::string(trim(r.get("api-token").value_or("")));
+  c.organization_id = std::string(trim(r.get("organization-id").value_or("")));
+  c.client_id = std::string(trim(r.get("client-id").value_or("")));
+  c.client_secret = std::string(trim(r.get("client-secret").value_or("")));
+
+  if (cmd == command::sync && c.service_mode_requested()) {
+    return "error: the ConductorOne service connection (--client-id / BATON_CLIENT_ID, --client-secret / "
+           "BATON_CLIENT_SECRET) is not available in this version; unset both to sync into a local file";
+  }
+  if (c.api_token.empty()) return "error: " + names("api-token") + " is required";
+  if (has_space_or_control(c.api_token)) {
+    return "error: " + names("api-token") + " must not contain spaces or control characters";
+  }
+  if (c.organization_id.empty()) return "error: " + names("organization-id") + " is required";
+  if (!is_uuid(c.organization_id)) return bad("organization-id", "must be a UUID", c.organization_id);
+
+  c.limited_courses = r.get_list("limited-courses");
+
+  if (auto v = r.get("file")) c.file = *v;
+  if (auto v = r.get("log-level")) c.log_level = std::string(trim(*v));
+  if (auto v = r.get("log-format")) c.log_format = std::string(trim(*v));
+
+  if (auto v = r.get("base-url")) {
+    auto s = trim(*v);
+    std::string lower(s);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](char ch) { return static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch); });
+    if (lower == "us") {
+      c.base_url = us_base_url;
+    } else if (lower == "eu") {
+      c.base_url = eu_base_url;
+    } else {
+      auto url = parse_http_url(s);
+      if (!url) return bad("base-url", "must be us, eu or an absolute http(s) URL", s);
+      if (url->scheme == "http" && !is_loopback_host(url->host)) {
+        return bad("base-url", "must use https (plain http only for loopback hosts)", s);
+      }
+      c.base_url = to_string(*url);
+    }
+  }
+
+  if (auto v = r.get("ca-file")) c.ca_file = *v;
+
+  if (auto v = r.get("concurrency")) {
+    auto s = trim(*v);
+    int n = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (s.empty() || ec != std::errc() || p != s.data() + s.size() || n < 1 || n > 64) {
+      return bad("concurrency", "must be an integer from 1 to 64", s);
+    }
+    c.concurrency = n;
+  }
+
+  auto duration = [&](std::string_view flag, std::string_view example,
+                      std::chrono::seconds& out) -> std::optional<std::string> {
+    if (auto v = r.get(flag)) {
+      auto s = trim(*v);
+      auto d = parse_duration(s);
+      if (!d || d->count() <= 0) {
+        return bad(flag, "must be a positive duration such as " + std::string(example), s);
+      }
+      out = *d;
+    }
+    return std::nullopt;
+  };
+  if (auto e = duration("report-timeout", "6h, 90m or 30s", c.report_timeout)) return e;
+  if (auto e = duration("report-lookback", "3650d or 10y", c.report_lookback)) return e;
+  std::chrono::seconds interval{0};
+  if (auto e = duration("interval", "6h, 90m or 30s", interval)) return e;
+  if (interval.count() > 0) c.interval = interval;
+
+  if (auto v = r.get("metrics-addr")) {
+    auto s = trim(*v);
+    auto hp = parse_host_port(s);
+    if (!hp) return bad("metrics-addr", "must be HOST:PORT", s);
+    c.metrics_addr = std::string(s);
+    c.metrics_host = hp->host;
+    c.metrics_port = hp->port;
+  }
+
+  if (auto v = r.get("file-mode")) {
+    auto s = trim(*v);
+    auto m = parse_file_mode(s);
+    if (!m) return bad("file-mode", "must be an octal mode up to 0777 such as 0600", s);
+    c.file_mode = *m;
+  }
+
+  if (auto v = r.get("c1z-temp-dir")) c.c1z_temp_dir = *v;
+
+  auto size = [&](std::string_view flag, std::string_view example,
+                  std::uint64_t& out) -> std::optional<std::string> {
+    if (auto v = r.get(flag)) {
+      auto s = trim(*v);
+      auto n = parse_size(s);
+      if (!n || *n == 0) return bad(flag, "must be a positive size such as " + std::string(example), s);
+      out = *n;
+    }
+    return std::nullopt;
+  };
+  if (auto e = size("max-page-bytes", "64M", c.max_page_bytes)) return e;
+  if (auto e = size("max-report-bytes", "16G", c.max_report_bytes)) return e;
+  return std::nullopt;
+}
+
+}  // namespace
+
+env_lookup process_env() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    std::string n(name);
+    if (const char* v = std::getenv(n.c_str())) return std::string(v);
+    return std::nullopt;
+  };
+}
+
+std::string env_var_name(std::string_view flag_name) {
+  std::string r = "BATON_";
+  for (char ch : flag_name) {
+    if (ch == '-') {
+      r.push_back('_');
+    } else if (ch >= 'a' && ch <= 'z') {
+      r.push_back(static_cast<char>(ch - 'a' + 'A'));
+    } else {
+      r.push_back(ch);
+    }
+  }
+  return r;
+}
+
+parse_result parse_config(std::span<const std::string_view> args, const env_lookup& env) {
+  parse_result res;
+  flag_values values;
+  bool help = false;
+  bool version = false;
+  bool seen_command = false;
+  bool only_positionals = false;
+  std::string first_error;
+  auto fail = [&](std::string msg) {
+    if (first_error.empty()) first_error = std::move(msg);
+  };
+
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    const flag_spec* spec = nullptr;
+    std::string shown;  // the flag as the user wrote it, without any value
+    std::optional<std::string_view> inline_value;
+
+    if (!only_positionals && a == "--") {
+      only_positionals = true;
+      continue;
+    }
+    if (!only_positionals && a.size() > 2 && a.substr(0, 2) == "--") {
+      auto body = a.substr(2);
+      auto eq = body.find('=');
+      auto name = body.substr(0, eq);
+      if (eq != std::string_view::npos) inline_value = body.substr(eq + 1);
+      shown = "--" + std::string(name);
+      spec = detail::find_flag(name);
+      if (!spec) {
+        if (detail::is_unsupported_sdk_flag(name)) {
+          fail("error: " + shown + " is not supported by baton-percipio");
+        } else {
+          fail("error: unknown flag " + quoted(shown) + " (see baton-percipio --help)");
+        }
+        continue;
+      }
+    } else if (!only_positionals && a.size() > 1 && a[0] == '-') {
+      shown = std::string(a.substr(0, 2));
+      spec = detail::find_short(a[1]);
+      if (!spec) {
+        if (a[1] == 'p') {
+          fail("error: -p / --provisioning is not supported by baton-percipio");
+        } else {
+          fail("error: unknown flag " + quoted(shown) + " (see baton-percipio --help)");
+        }
+        continue;
+      }
+      if (a.size() > 2) inline_value = a[2] == '=' ? a.substr(3) : a.substr(2);
+    } else {
+      // A positional argument: the subcommand.
+      if (!seen_command) {
+        seen_command = true;
+        if (a == "capabilities") {
+          res.cmd = command::capabilities;
+        } else if (a == "config") {
+          res.cmd = command::config_schema;
+        } else if (a == "help") {
+          res.cmd = command::help;
+        } else if (a == "inspect") {
+          res.cmd = command::inspect;
+          res.inspect_args.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+          break;
+        } else {
+          fail("error: unknown command " + quoted(a) + " for \"baton-percipio\" (see baton-percipio --help)");
+        }
+      } else if (res.cmd != command::help) {
+        fail("error: unexpected argument " + quoted(a));
+      }
+      continue;
+    }
+
+    if (spec->kind == flag_kind::boolean) {
+      if (inline_value) {
+        fail("error: flag " + shown + " does not take a value");
+        continue;
+      }
+      (spec->name == "help" ? help : version) = true;
+      continue;
+    }
+    std::string_view value;
+    if (inline_value) {
+      value = *inline_value;
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      fail("error: flag " + shown + " needs a value");
+      continue;
+    }
+    values[std::string(spec->name)].emplace_back(value);
+  }
+
+  resolver r(values, env);
+  if (first_error.empty()) {
+    if (help || res.cmd == command::help) {
+      res.cmd = command::help;
+    } else if (version) {
+      res.cmd = command::version;
+    } else if (res.cmd == command::sync || res.cmd == command::capabilities) {
+      if (auto e = resolve_settings(r, res.cmd, res.cfg)) {
+        res.exit_code = res.cfg.service_mode_requested() && res.cmd == command::sync ? exit_service_mode
+                                                                                     : exit_config;
+        first_error = std::move(*e);
+      }
+    }
+  }
+  if (!first_error.empty()) {
+    if (res.exit_code == exit_ok) res.exit_code = exit_config;
+    // Never echo a secret, wherever it was typed.
+    std::string token(trim(r.get("api-token").value_or("")));
+    std::string secret(trim(r.get("client-secret").value_or("")));
+    replace_all(first_error, token, "[REDACTED]");
+    replace_all(first_error, secret, "[REDACTED]");
+    res.error = std::move(first_error);
+  }
+  return res;
+}
+
+std::optional<std::string> check_paths(const config& cfg) {
+  if (!cfg.ca_file.empty()) {
+    struct stat st {};
+    if (::stat(cfg.ca_file.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || ::access(cfg.ca_file.c_str(), R_OK) != 0) {
+      return "error: " + names("ca-file") + " must be a readable file, got " + quoted(cfg.ca_file);
+    }
+  }
+  if (!cfg.c1z_temp_dir.empty()) {
+    struct stat st {};
+    if (::stat(cfg.c1z_temp_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return "error: " + names("c1z-temp-dir") + " must be an existing directory, got " + quoted(cfg.c1z_temp_dir);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace bp::cli

@@ -1,0 +1,55 @@
+#pragma once
+// Request and response values exchanged with bp::net::client.
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "baton_percipio/net/url.hpp"
+
+namespace bp::net {
+
+struct header {
+  std::string name;
+  std::string value;
+};
+
+// Spare bytes kept after response::body so simdjson can parse it in place (SIMDJSON_PADDING).
+inline constexpr std::size_t body_padding = 64;
+
+struct request {
+  std::string method = "GET";
+  url u;
+  std::vector<header> headers;  // sent after Host, User-Agent, Accept-Encoding (caller may override those)
+  std::string body;             // sent with Content-Length when non-empty (or when method is POST/PUT/PATCH)
+};
+
+struct response {
+  int status = 0;
+  std::vector<header> headers;
+  std::string body;  // decoded (inflated); capacity() >= size() + body_padding
+  // Human-readable detail for a failure (OpenSSL reason, resolver message...). Never holds secrets.
+  std::string error_detail;
+
+  // Case-insensitive; the first matching header.
+  std::optional<std::string_view> header_value(std::string_view name) const;
+};
+
+// Streaming body consumer: gets decoded (inflated) body bytes as they arrive. A non-empty
+// return aborts the request with that error and closes the connection.
+using body_sink = std::function<std::error_code(std::string_view chunk)>;
+
+bool iequals(std::string_view a, std::string_view b);
+std::optional<std::string_view> find_header(const std::vector<header>& headers, std::string_view name);
+
+namespace detail {
+// The request bytes (request line + headers + body). Adds Host, User-Agent, Accept-Encoding and
+// Content-Length unless the caller supplied them.
+std::string serialize_request(const request& req, std::string_view user_agent, bool accept_gzip);
+// Debug-log rendering of the request headers with Authorization (and Cookie) values redacted.
+std::string redacted_headers(const std::vector<header>& headers);
+}  // namespace detail
+
+}  // namespace bp::net

@@ -1,0 +1,73 @@
+#pragma once
+// Writes one full sync into a baton v0.3.15 `.c1z` (spec c1z-format.md): a private working SQLite
+// database with the exact v1 schema, filled in batched transactions, then finish() compresses it behind
+// the C1ZF header into a temporary file next to the destination and renames it into place.
+// Used from one thread. Errors throw bp::c1z::error; without finish() nothing reaches the destination.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "baton_percipio/c1z/error.hpp"
+
+namespace bp::c1z {
+
+struct writer_options {
+  std::filesystem::path destination;
+  std::filesystem::path temp_dir;  // parent of the working directory; empty = destination's directory
+  std::size_t batch_size = 10000;  // rows per transaction
+  std::uint32_t file_mode = 0600;  // mode of the final file
+  int zstd_level = 3;
+  std::size_t cache_mib = 128;  // SQLite page cache of the working database
+  std::function<std::chrono::system_clock::time_point()> clock;  // default: system_clock::now
+};
+
+// Rows stored so far (duplicates that were ignored are not counted).
+struct writer_counts {
+  std::uint64_t resource_types = 0;
+  std::uint64_t resources = 0;
+  std::uint64_t entitlements = 0;
+  std::uint64_t grants = 0;
+};
+
+struct finish_result {
+  std::uint64_t database_bytes = 0;  // uncompressed SQLite file
+  std::uint64_t file_bytes = 0;      // the .c1z written
+};
+
+class writer {
+ public:
+  explicit writer(writer_options options);
+  ~writer();  // abort() unless finish() succeeded
+  writer(const writer&) = delete;
+  writer& operator=(const writer&) = delete;
+
+  // Fresh KSUID of this sync run.
+  const std::string& sync_id() const;
+
+  // Each add_* returns false when a row with the same external id already exists (the first copy wins).
+  bool add_resource_type(std::string_view id, std::string_view data);
+  bool add_resource(std::string_view type, std::string_view id, std::string_view data);
+  bool add_entitlement(std::string_view resource_type, std::string_view resource_id, std::string_view entitlement_id,
+                       std::string_view data);
+  bool add_grant(std::string_view resource_type, std::string_view resource_id, std::string_view entitlement_id,
+                 std::string_view principal_type, std::string_view principal_id, std::string_view grant_id,
+                 std::string_view data);
+
+  writer_counts counts() const;
+
+  // Records the finished sync run, compresses, fsyncs and renames over the destination. On failure the
+  // destination is untouched, temporary files are removed and the writer is unusable.
+  finish_result finish();
+  // Discards everything; the destination is untouched. Idempotent.
+  void abort() noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace bp::c1z

@@ -1,0 +1,39 @@
+#pragma once
+// Thin POSIX helpers shared by writer and reader: every failure becomes a bp::c1z::error naming the
+// operation and the path.
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace bp::c1z::detail {
+
+[[noreturn]] void throw_errno(std::string_view op, const std::filesystem::path& path, int err);
+[[noreturn]] void throw_error(std::string_view op, const std::filesystem::path& path, std::string_view what);
+
+// RAII file descriptor.
+class fd_guard {
+ public:
+  fd_guard() = default;
+  explicit fd_guard(int fd) : fd_(fd) {}
+  ~fd_guard();
+  fd_guard(const fd_guard&) = delete;
+  fd_guard& operator=(const fd_guard&) = delete;
+  int get() const { return fd_; }
+  int release() {
+    int f = fd_;
+    fd_ = -1;
+    return f;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+void write_all(int fd, const void* data, std::size_t size, const std::filesystem::path& path);
+// Reads up to size bytes; returns the count (0 at end of file).
+std::size_t read_some(int fd, void* data, std::size_t size, const std::filesystem::path& path);
+// mkdtemp(parent/prefixXXXXXX).
+std::filesystem::path make_temp_dir(const std::filesystem::path& parent, std::string_view prefix);
+void fsync_dir(const std::filesystem::path& dir);
+
+}  // namespace bp::c1z::detail

@@ -1,0 +1,69 @@
+#pragma once
+// The v1 schema of baton-sdk v0.3.15, verbatim from spec section 2.8 (creation order matters to nobody
+// but is kept).
+#include <string_view>
+
+namespace bp::c1z::detail {
+
+inline constexpr std::string_view schema_sql = R"sql(
+CREATE TABLE IF NOT EXISTS v1_resource_types (
+  id INTEGER PRIMARY KEY, external_id TEXT NOT NULL, data BLOB NOT NULL,
+  sync_id TEXT NOT NULL, discovered_at DATETIME NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_resource_types_external_sync_v1
+  ON v1_resource_types (external_id, sync_id);
+
+CREATE TABLE IF NOT EXISTS v1_resources (
+  id INTEGER PRIMARY KEY, resource_type_id TEXT NOT NULL, external_id TEXT NOT NULL,
+  parent_resource_type_id TEXT, parent_resource_id TEXT, data BLOB NOT NULL,
+  sync_id TEXT NOT NULL, discovered_at DATETIME NOT NULL);
+CREATE INDEX IF NOT EXISTS idx_resources_resource_type_id_v1
+  ON v1_resources (resource_type_id);
+CREATE INDEX IF NOT EXISTS idx_resources_external_sync_v1
+  ON v1_resources (parent_resource_type_id, parent_resource_id);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_resources_parent_resource_id_v1
+  ON v1_resources (external_id, sync_id);
+
+CREATE TABLE IF NOT EXISTS v1_entitlements (
+  id INTEGER PRIMARY KEY, resource_type_id TEXT NOT NULL, resource_id TEXT NOT NULL,
+  external_id TEXT NOT NULL, data BLOB NOT NULL, sync_id TEXT NOT NULL,
+  discovered_at DATETIME NOT NULL);
+CREATE INDEX IF NOT EXISTS idx_entitlements_resource_id_v1
+  ON v1_entitlements (resource_type_id, resource_id);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_entitlements_external_sync_v1
+  ON v1_entitlements (external_id, sync_id);
+
+CREATE TABLE IF NOT EXISTS v1_grants (
+  id INTEGER PRIMARY KEY, resource_type_id TEXT NOT NULL, resource_id TEXT NOT NULL,
+  entitlement_id TEXT NOT NULL, principal_resource_type_id TEXT NOT NULL,
+  principal_resource_id TEXT NOT NULL, external_id TEXT NOT NULL, data BLOB NOT NULL,
+  sync_id TEXT NOT NULL, discovered_at DATETIME NOT NULL);
+CREATE INDEX IF NOT EXISTS idx_grants_resource_type_id_resource_id_v1
+  ON v1_grants (resource_type_id, resource_id);
+CREATE INDEX IF NOT EXISTS idx_grants_principal_id_v1
+  ON v1_grants (principal_resource_type_id, principal_resource_id);
+CREATE INDEX IF NOT EXISTS idx_grants_entitlement_id_principal_id_v1
+  ON v1_grants (entitlement_id, principal_resource_type_id, principal_resource_id);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_grants_external_sync_v1
+  ON v1_grants (external_id, sync_id);
+
+CREATE TABLE IF NOT EXISTS v1_sync_runs (
+  id INTEGER PRIMARY KEY, sync_id TEXT NOT NULL, started_at DATETIME NOT NULL,
+  ended_at DATETIME, sync_token TEXT NOT NULL,
+  sync_type TEXT NOT NULL DEFAULT 'full', parent_sync_id TEXT NOT NULL DEFAULT '');
+CREATE UNIQUE INDEX IF NOT EXISTS idx_sync_runs_sync_id_v1 ON v1_sync_runs (sync_id);
+
+CREATE TABLE IF NOT EXISTS v1_assets (
+  id INTEGER PRIMARY KEY, external_id TEXT NOT NULL, content_type TEXT NOT NULL,
+  data BLOB NOT NULL, sync_id TEXT NOT NULL, discovered_at DATETIME NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_assets_external_sync_v1
+  ON v1_assets (external_id, sync_id);
+)sql";
+
+// The sync_token the Go engine stores after a completed sync without grant expansion (spec 4.3).
+inline constexpr std::string_view final_sync_token =
+    R"({"actions":[],"current_action":null,"needs_expansion":false,"entitlement_graph":null,)"
+    R"("has_external_resource_grants":false,"should_fetch_related_resources":false})";
+
+inline constexpr unsigned char magic[5] = {0x43, 0x31, 0x5A, 0x46, 0x00};
+
+}  // namespace bp::c1z::detail

@@ -1,0 +1,324 @@
+#include "baton_percipio/c1z/writer.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "baton_percipio/c1z/ksuid.hpp"
+#include "posix_io.hpp"
+#include "schema.hpp"
+
+namespace bp::c1z {
+
+namespace fs = std::filesystem;
+using detail::throw_errno;
+using detail::throw_error;
+
+struct writer::impl {
+  writer_options opt;
+  fs::path work_dir;
+  fs::path db_path;
+  fs::path tmp_file;  // set while the compressed temp file exists
+  sqlite3* db = nullptr;
+  sqlite3_stmt* ins_rt = nullptr;
+  sqlite3_stmt* ins_res = nullptr;
+  sqlite3_stmt* ins_ent = nullptr;
+  sqlite3_stmt* ins_grant = nullptr;
+  std::string sync_id;
+  std::chrono::system_clock::time_point started;
+  std::string discovered_at;  // one timestamp per transaction
+  std::string key_buf;        // reused "type:id" for resources
+  std::size_t in_batch = 0;
+  bool in_txn = false;
+  bool done = false;  // finished or aborted
+  writer_counts counts;
+
+  std::chrono::system_clock::time_point now() const {
+    return opt.clock ? opt.clock() : std::chrono::system_clock::now();
+  }
+
+  [[noreturn]] void fail_sql(std::string_view op) {
+    throw_error(op, db_path, db ? sqlite3_errmsg(db) : "out of memory");
+  }
+
+  void exec(const char* sql, std::string_view op) {
+    if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail_sql(op);
+  }
+
+  sqlite3_stmt* prepare(std::string_view sql) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st, nullptr) !=
+        SQLITE_OK)
+      fail_sql("prepare statement for");
+    return st;
+  }
+
+  void open() {
+    const fs::path parent = opt.temp_dir.empty() ? opt.destination.parent_path() : opt.temp_dir;
+    work_dir = detail::make_temp_dir(parent.empty() ? fs::path(".") : parent,
+                                     "." + opt.destination.filename().string() + ".work-");
+    db_path = work_dir / "db";
+    if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK)
+      fail_sql("open database");
+    // The working copy is private and disposable: trade durability for speed. journal_mode is not
+    // persisted in the file for rollback modes, so the final database is a plain DELETE-mode file.
+    const std::string pragmas = "PRAGMA page_size=4096; PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
+                                " PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-" +
+                                std::to_string(opt.cache_mib * 1024) + ";";
+    exec(pragmas.c_str(), "configure database");
+    exec(std::string(detail::schema_sql).c_str(), "create schema in");
+    ins_rt = prepare(
+        "INSERT OR IGNORE INTO v1_resource_types (external_id, data, sync_id, discovered_at) VALUES (?1, ?2, ?3, ?4)");
+    ins_res = prepare(
+        "INSERT OR IGNORE INTO v1_resources (resource_type_id, external_id, parent_resource_type_id, "
+        "parent_resource_id, data, sync_id, discovered_at) VALUES (?1, ?2, NULL, NULL, ?3, ?4, ?5)");
+    ins_ent = prepare(
+        "INSERT OR IGNORE INTO v1_entitlements (resource_type_id, resource_id, external_id, data, sync_id, "
+        "discovered_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    ins_grant = prepare(
+        "INSERT OR IGNORE INTO v1_grants (resource_type_id, resource_id, entitlement_id, "
+        "principal_resource_type_id, principal_resource_id, external_id, data, sync_id, discovered_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  }
+
+  void check_usable() const {
+    if (done) throw error("c1z: writer for " + opt.destination.string() + " is already finished or aborted");
+  }
+
+  // Opens a transaction when none is open; commits after batch_size rows.
+  void before_row() {
+    check_usable();
+    if (!in_txn) {
+      exec("BEGIN", "begin transaction in");
+      in_txn = true;
+      discovered_at = format_timestamp(now());
+    }
+  }
+
+  bool after_row(sqlite3_stmt* st) {
+    const int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) fail_sql("insert into");
+    const bool inserted = sqlite3_changes(db) > 0;
+    if (++in_batch >= opt.batch_size) commit();
+    return inserted;
+  }
+
+  void commit() {
+    if (!in_txn) return;
+    exec("COMMIT", "commit to");
+    in_txn = false;
+    in_batch = 0;
+  }
+
+  static void bind_text(sqlite3_stmt* st, int i, std::string_view v) {
+    sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  static void bind_blob(sqlite3_stmt* st, int i, std::string_view v) {
+    // SQLite stores a NULL pointer as SQL NULL, which the NOT NULL column rejects: point at "" instead.
+    sqlite3_bind_blob(st, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+
+  void close_db() noexcept {
+    for (auto** st : {&ins_rt, &ins_res, &ins_ent, &ins_grant}) {
+      sqlite3_finalize(*st);
+      *st = nullptr;
+    }
+    if (db) sqlite3_close_v2(db);
+    db = nullptr;
+  }
+
+  void cleanup() noexcept {
+    close_db();
+    std::error_code ec;
+    if (!tmp_file.empty()) fs::remove(tmp_file, ec);
+    tmp_file.clear();
+    if (!work_dir.empty()) fs::remove_all(work_dir, ec);
+    work_dir.clear();
+  }
+
+  void write_sync_run() {
+    commit();
+    auto ended = std::max(now(), started);
+    sqlite3_stmt* st = prepare(
+        "INSERT INTO v1_sync_runs (sync_id, started_at, ended_at, sync_token, sync_type, parent_sync_id) "
+        "VALUES (?1, ?2, ?3, ?4, 'full', '')");
+    const std::string s = format_timestamp(started);
+    const std::string e = format_timestamp(ended);
+    bind_text(st, 1, sync_id);
+    bind_text(st, 2, s);
+    bind_text(st, 3, e);
+    bind_text(st, 4, detail::final_sync_token);
+    const int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) fail_sql("record sync run in");
+  }
+
+  finish_result compress() {
+    finish_result result;
+    detail::fd_guard in(::open(db_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (in.get() < 0) throw_errno("open", db_path, errno);
+
+    const fs::path dir = opt.destination.parent_path().empty() ? fs::path(".") : opt.destination.parent_path();
+    std::string tmpl = (dir / ("." + opt.destination.filename().string() + ".tmp-XXXXXX")).string();
+    std::vector<char> name(tmpl.begin(), tmpl.end());
+    name.push_back('\0');
+    detail::fd_guard out(::mkostemp(name.data(), O_CLOEXEC));
+    if (out.get() < 0) throw_errno("create temporary file in", dir, errno);
+    tmp_file = name.data();
+    if (::fchmod(out.get(), static_cast<mode_t>(opt.file_mode)) != 0) throw_errno("chmod", tmp_file, errno);
+
+    detail::write_all(out.get(), detail::magic, sizeof detail::magic, tmp_file);
+    result.file_bytes = sizeof detail::magic;
+
+    std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+    if (!cctx) throw_error("compress", db_path, "out of memory");
+    const int level = std::clamp(opt.zstd_level, 1, 19);
+    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, level);
+    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
+    // Readers reject windows above 128 MiB (spec 1.3): levels 1..19 use at most 8 MiB and long-distance
+    // matching stays off, so the frame's window is always small enough.
+
+    std::vector<char> ibuf(1 << 20);
+    std::vector<char> obuf(ZSTD_CStreamOutSize() * 4);
+    bool eof = false;
+    while (!eof) {
+      const std::size_t n = detail::read_some(in.get(), ibuf.data(), ibuf.size(), db_path);
+      result.database_bytes += n;
+      eof = n == 0;
+      ZSTD_inBuffer input{ibuf.data(), n, 0};
+      const ZSTD_EndDirective mode = eof ? ZSTD_e_end : ZSTD_e_continue;
+      for (;;) {
+        ZSTD_outBuffer output{obuf.data(), obuf.size(), 0};
+        const std::size_t remaining = ZSTD_compressStream2(cctx.get(), &output, &input, mode);
+        if (ZSTD_isError(remaining)) throw_error("compress", db_path, ZSTD_getErrorName(remaining));
+        detail::write_all(out.get(), obuf.data(), output.pos, tmp_file);
+        result.file_bytes += output.pos;
+        if (eof ? remaining == 0 : input.pos == input.size) break;
+      }
+    }
+    if (::fsync(out.get()) != 0) throw_errno("fsync", tmp_file, errno);
+    if (::close(out.release()) != 0) throw_errno("close", tmp_file, errno);
+    if (::rename(tmp_file.c_str(), opt.destination.c_str()) != 0) {
+      const int err = errno;
+      throw_error("rename " + tmp_file.string() + " to", opt.destination, std::strerror(err));
+    }
+    tmp_file.clear();
+    detail::fsync_dir(dir);
+    return result;
+  }
+};
+
+writer::writer(writer_options options) : impl_(std::make_unique<impl>()) {
+  impl_->opt = std::move(options);
+  if (impl_->opt.batch_size == 0) impl_->opt.batch_size = 1;
+  impl_->started = impl_->now();
+  impl_->sync_id = make_ksuid(impl_->started);
+  try {
+    impl_->open();
+  } catch (...) {
+    impl_->cleanup();
+    impl_->done = true;
+    throw;
+  }
+}
+
+writer::~writer() { abort(); }
+
+const std::string& writer::sync_id() const { return impl_->sync_id; }
+
+bool writer::add_resource_type(std::string_view id, std::string_view data) {
+  auto& m = *impl_;
+  m.before_row();
+  impl::bind_text(m.ins_rt, 1, id);
+  impl::bind_blob(m.ins_rt, 2, data);
+  impl::bind_text(m.ins_rt, 3, m.sync_id);
+  impl::bind_text(m.ins_rt, 4, m.discovered_at);
+  const bool ok = m.after_row(m.ins_rt);
+  m.counts.resource_types += ok;
+  return ok;
+}
+
+bool writer::add_resource(std::string_view type, std::string_view id, std::string_view data) {
+  auto& m = *impl_;
+  m.before_row();
+  m.key_buf.assign(type).append(1, ':').append(id);
+  impl::bind_text(m.ins_res, 1, type);
+  impl::bind_text(m.ins_res, 2, m.key_buf);
+  impl::bind_blob(m.ins_res, 3, data);
+  impl::bind_text(m.ins_res, 4, m.sync_id);
+  impl::bind_text(m.ins_res, 5, m.discovered_at);
+  const bool ok = m.after_row(m.ins_res);
+  m.counts.resources += ok;
+  return ok;
+}
+
+bool writer::add_entitlement(std::string_view resource_type, std::string_view resource_id,
+                             std::string_view entitlement_id, std::string_view data) {
+  auto& m = *impl_;
+  m.before_row();
+  impl::bind_text(m.ins_ent, 1, resource_type);
+  impl::bind_text(m.ins_ent, 2, resource_id);
+  impl::bind_text(m.ins_ent, 3, entitlement_id);
+  impl::bind_blob(m.ins_ent, 4, data);
+  impl::bind_text(m.ins_ent, 5, m.sync_id);
+  impl::bind_text(m.ins_ent, 6, m.discovered_at);
+  const bool ok = m.after_row(m.ins_ent);
+  m.counts.entitlements += ok;
+  return ok;
+}
+
+bool writer::add_grant(std::string_view resource_type, std::string_view resource_id, std::string_view entitlement_id,
+                       std::string_view principal_type, std::string_view principal_id, std::string_view grant_id,
+                       std::string_view data) {
+  auto& m = *impl_;
+  m.before_row();
+  auto* st = m.ins_grant;
+  impl::bind_text(st, 1, resource_type);
+  impl::bind_text(st, 2, resource_id);
+  impl::bind_text(st, 3, entitlement_id);
+  impl::bind_text(st, 4, principal_type);
+  impl::bind_text(st, 5, principal_id);
+  impl::bind_text(st, 6, grant_id);
+  impl::bind_blob(st, 7, data);
+  impl::bind_text(st, 8, m.sync_id);
+  impl::bind_text(st, 9, m.discovered_at);
+  const bool ok = m.after_row(st);
+  m.counts.grants += ok;
+  return ok;
+}
+
+writer_counts writer::counts() const { return impl_->counts; }
+
+finish_result writer::finish() {
+  auto& m = *impl_;
+  m.check_usable();
+  try {
+    m.write_sync_run();
+    m.close_db();
+    auto result = m.compress();
+    m.done = true;
+    m.cleanup();
+    return result;
+  } catch (...) {
+    m.done = true;
+    m.cleanup();
+    throw;
+  }
+}
+
+void writer::abort() noexcept {
+  if (!impl_) return;
+  impl_->done = true;
+  impl_->cleanup();
+}
+
+}  // namespace bp::c1z

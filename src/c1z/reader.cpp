@@ -75,7 +75,7 @@ struct reader::impl {
     const fs::path parent = opt.temp_dir.empty() ? fs::temp_directory_path() : opt.temp_dir;
     work_dir = detail::make_temp_dir(parent, "c1z");
     db_path = work_dir / "db";
-    detail::fd_guard out(::open(db_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    detail::fd_guard out(::open(db_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (out.get() < 0) throw_errno("create", db_path, errno);
 
     std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);

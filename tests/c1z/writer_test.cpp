@@ -1,0 +1,391 @@
+#include "baton_percipio/c1z/writer.hpp"
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <map>
+#include <regex>
+#include <vector>
+
+#include "baton_percipio/c1z/ksuid.hpp"
+#include "baton_percipio/c1z/reader.hpp"
+#include "baton_percipio/c1z/records.hpp"
+#include "c1z/percipio_example.hpp"
+#include "c1z/test_util.hpp"
+
+using namespace bp::c1z;
+using namespace bp::c1z::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Decompresses a .c1z with plain libzstd (independent of our reader) into path.
+void decompress_to(const fs::path& c1z, const fs::path& db) {
+  const std::string file = read_file(c1z);
+  REQUIRE(file.size() > 5);
+  REQUIRE(file.substr(0, 5) == std::string("C1ZF\0", 5));
+  const std::string_view z = std::string_view(file).substr(5);
+  std::string out;
+  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> d(ZSTD_createDCtx(), &ZSTD_freeDCtx);
+  std::vector<char> buf(1 << 16);
+  ZSTD_inBuffer in{z.data(), z.size(), 0};
+  std::size_t rc = 1;
+  while (in.pos < in.size) {
+    ZSTD_outBuffer o{buf.data(), buf.size(), 0};
+    rc = ZSTD_decompressStream(d.get(), &o, &in);
+    REQUIRE(!ZSTD_isError(rc));
+    out.append(buf.data(), o.pos);
+  }
+  CHECK(rc == 0);
+  write_file(db, out);
+}
+
+struct db_handle {
+  sqlite3* db = nullptr;
+  explicit db_handle(const fs::path& p) { REQUIRE(sqlite3_open_v2(p.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK); }
+  ~db_handle() { sqlite3_close(db); }
+  std::vector<std::vector<std::string>> rows(const std::string& sql) const {
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
+    std::vector<std::vector<std::string>> out;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::vector<std::string> r;
+      for (int i = 0; i < sqlite3_column_count(st); ++i) {
+        const auto* t = sqlite3_column_text(st, i);
+        r.emplace_back(t ? reinterpret_cast<const char*>(t) : "<null>");
+      }
+      out.push_back(std::move(r));
+    }
+    sqlite3_finalize(st);
+    return out;
+  }
+  std::string one(const std::string& sql) const {
+    auto r = rows(sql);
+    REQUIRE(r.size() == 1);
+    return r[0][0];
+  }
+};
+
+// Writes the spec 7.6 example (2 types, course + user, 2 entitlements, 1 grant) plus extras.
+void write_example(writer& w) {
+  CHECK(w.add_resource_type("user", encode_resource_type(user_type())));
+  CHECK(w.add_resource_type("course", encode_resource_type(course_type())));
+  CHECK(w.add_resource("course", "c-123", encode_resource(course_c123())));
+  CHECK(w.add_resource("user", "u-9", encode_resource(user_u9())));
+  auto ent = completed_entitlement();
+  CHECK(w.add_entitlement("course", "c-123", "course:c-123:completed", encode_entitlement(course_c123(), ent)));
+  ent.slug = "in_progress";
+  CHECK(w.add_entitlement("course", "c-123", "course:c-123:in_progress", encode_entitlement(course_c123(), ent)));
+  const grant_encoder enc(course_c123(), "completed");
+  std::string buf;
+  const auto g = enc.encode(buf, "user", "u-9");
+  CHECK(w.add_grant("course", "c-123", enc.entitlement_id(), "user", "u-9", g.id, g.bytes));
+}
+
+writer_options options_for(const fs::path& dest) {
+  writer_options o;
+  o.destination = dest;
+  o.batch_size = 3;  // exercise several transactions
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("schema read back from a written file equals the spec DDL") {
+  scratch_dir dir;
+  {
+    writer w(options_for(dir / "out.c1z"));
+    write_example(w);
+    w.finish();
+  }
+  decompress_to(dir / "out.c1z", dir / "out.db");
+  db_handle db(dir / "out.db");
+
+  const auto objects = db.rows("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY rowid");
+  const std::vector<std::vector<std::string>> expected_objects = {
+      {"table", "v1_resource_types", "v1_resource_types"},
+      {"index", "idx_resource_types_external_sync_v1", "v1_resource_types"},
+      {"table", "v1_resources", "v1_resources"},
+      {"index", "idx_resources_resource_type_id_v1", "v1_resources"},
+      {"index", "idx_resources_external_sync_v1", "v1_resources"},
+      {"index", "idx_resources_parent_resource_id_v1", "v1_resources"},
+      {"table", "v1_entitlements", "v1_entitlements"},
+      {"index", "idx_entitlements_resource_id_v1", "v1_entitlements"},
+      {"index", "idx_entitlements_external_sync_v1", "v1_entitlements"},
+      {"table", "v1_grants", "v1_grants"},
+      {"index", "idx_grants_resource_type_id_resource_id_v1", "v1_grants"},
+      {"index", "idx_grants_principal_id_v1", "v1_grants"},
+      {"index", "idx_grants_entitlement_id_principal_id_v1", "v1_grants"},
+      {"index", "idx_grants_external_sync_v1", "v1_grants"},
+      {"table", "v1_sync_runs", "v1_sync_runs"},
+      {"index", "idx_sync_runs_sync_id_v1", "v1_sync_runs"},
+      {"table", "v1_assets", "v1_assets"},
+      {"index", "idx_assets_external_sync_v1", "v1_assets"},
+  };
+  CHECK(objects == expected_objects);
+
+  // name, declared type (lower-cased), notnull, default, pk per spec 2.2 .. 2.7.
+  const std::map<std::string, std::vector<std::string>> tables = {
+      {"v1_resource_types", {"id integer 0 <null> 1", "external_id text 1 <null> 0", "data blob 1 <null> 0",
+                             "sync_id text 1 <null> 0", "discovered_at datetime 1 <null> 0"}},
+      {"v1_resources", {"id integer 0 <null> 1", "resource_type_id text 1 <null> 0", "external_id text 1 <null> 0",
+                        "parent_resource_type_id text 0 <null> 0", "parent_resource_id text 0 <null> 0",
+                        "data blob 1 <null> 0", "sync_id text 1 <null> 0", "discovered_at datetime 1 <null> 0"}},
+      {"v1_entitlements", {"id integer 0 <null> 1", "resource_type_id text 1 <null> 0", "resource_id text 1 <null> 0",
+                           "external_id text 1 <null> 0", "data blob 1 <null> 0", "sync_id text 1 <null> 0",
+                           "discovered_at datetime 1 <null> 0"}},
+      {"v1_grants", {"id integer 0 <null> 1", "resource_type_id text 1 <null> 0", "resource_id text 1 <null> 0",
+                     "entitlement_id text 1 <null> 0", "principal_resource_type_id text 1 <null> 0",
+                     "principal_resource_id text 1 <null> 0", "external_id text 1 <null> 0", "data blob 1 <null> 0",
+                     "sync_id text 1 <null> 0", "discovered_at datetime 1 <null> 0"}},
+      {"v1_sync_runs", {"id integer 0 <null> 1", "sync_id text 1 <null> 0", "started_at datetime 1 <null> 0",
+                        "ended_at datetime 0 <null> 0", "sync_token text 1 <null> 0", "sync_type text 1 'full' 0",
+                        "parent_sync_id text 1 '' 0"}},
+      {"v1_assets", {"id integer 0 <null> 1", "external_id text 1 <null> 0", "content_type text 1 <null> 0",
+                     "data blob 1 <null> 0", "sync_id text 1 <null> 0", "discovered_at datetime 1 <null> 0"}},
+  };
+  for (const auto& [table, cols] : tables) {
+    std::vector<std::string> got;
+    for (const auto& r : db.rows("SELECT name, lower(type), \"notnull\", dflt_value, pk FROM pragma_table_info('" +
+                                 table + "') ORDER BY cid"))
+      got.push_back(r[0] + " " + r[1] + " " + r[2] + " " + r[3] + " " + r[4]);
+    CHECK_MESSAGE(got == cols, table);
+  }
+
+  // index name -> unique + columns in order
+  const std::map<std::string, std::string> indexes = {
+      {"idx_resource_types_external_sync_v1", "1 external_id,sync_id"},
+      {"idx_resources_resource_type_id_v1", "0 resource_type_id"},
+      {"idx_resources_external_sync_v1", "0 parent_resource_type_id,parent_resource_id"},
+      {"idx_resources_parent_resource_id_v1", "1 external_id,sync_id"},
+      {"idx_entitlements_resource_id_v1", "0 resource_type_id,resource_id"},
+      {"idx_entitlements_external_sync_v1", "1 external_id,sync_id"},
+      {"idx_grants_resource_type_id_resource_id_v1", "0 resource_type_id,resource_id"},
+      {"idx_grants_principal_id_v1", "0 principal_resource_type_id,principal_resource_id"},
+      {"idx_grants_entitlement_id_principal_id_v1", "0 entitlement_id,principal_resource_type_id,principal_resource_id"},
+      {"idx_grants_external_sync_v1", "1 external_id,sync_id"},
+      {"idx_sync_runs_sync_id_v1", "1 sync_id"},
+      {"idx_assets_external_sync_v1", "1 external_id,sync_id"},
+  };
+  std::map<std::string, std::string> got_indexes;
+  for (const auto& t : tables) {
+    for (const auto& r : db.rows("SELECT name, \"unique\", origin FROM pragma_index_list('" + t.first + "')")) {
+      std::string cols;
+      for (const auto& c : db.rows("SELECT name FROM pragma_index_info('" + r[0] + "') ORDER BY seqno"))
+        cols += (cols.empty() ? "" : ",") + c[0];
+      got_indexes[r[0]] = r[1] + " " + cols;
+    }
+  }
+  CHECK(got_indexes == indexes);
+
+  CHECK(db.one("PRAGMA integrity_check") == "ok");
+  CHECK(db.one("PRAGMA journal_mode") == "delete");
+  CHECK(db.one("PRAGMA page_size") == "4096");
+  const std::string raw = read_file(dir / "out.db");
+  CHECK(raw[18] == 1);  // rollback-journal file format
+  CHECK(raw[19] == 1);
+}
+
+TEST_CASE("rows, sync run and container follow the spec") {
+  scratch_dir dir;
+  auto t0 = std::chrono::sys_days{std::chrono::year{2025} / 6 / 17} + std::chrono::hours(19) +
+            std::chrono::minutes(1) + std::chrono::seconds(42);
+  int ticks = 0;
+  auto opt = options_for(dir / "out.c1z");
+  opt.clock = [&] { return t0 + std::chrono::milliseconds(500) * (ticks++); };
+  std::string sync_id;
+  {
+    writer w(opt);
+    sync_id = w.sync_id();
+    write_example(w);
+    // Duplicates are ignored and the first copy wins.
+    CHECK_FALSE(w.add_resource("course", "c-123", encode_resource({"course", "c-123", "Other", "", std::nullopt})));
+    CHECK_FALSE(w.add_grant("course", "c-123", "course:c-123:completed", "user", "u-9",
+                            "course:c-123:completed:user:u-9", "x"));
+    CHECK(w.counts().resources == 2);
+    CHECK(w.counts().grants == 1);
+    const auto res = w.finish();
+    CHECK(res.file_bytes == fs::file_size(dir / "out.c1z"));
+  }
+  CHECK((fs::status(dir / "out.c1z").permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+  CHECK(count_entries(dir.path()) == 1);  // no temp files or working directory left
+
+  const std::string file = read_file(dir / "out.c1z");
+  CHECK(to_hex(file.substr(0, 9)) == "43315a460028b52ffd");
+  CHECK((static_cast<unsigned char>(file[9]) & 0x04) == 0x04);  // content checksum flag
+
+  decompress_to(dir / "out.c1z", dir / "out.db");
+  db_handle db(dir / "out.db");
+  const auto run = db.rows("SELECT sync_id, started_at, ended_at, sync_token, sync_type, parent_sync_id, "
+                           "typeof(started_at), typeof(ended_at) FROM v1_sync_runs");
+  REQUIRE(run.size() == 1);
+  CHECK(run[0][0] == sync_id);
+  CHECK(run[0][1] == "2025-06-17 19:01:42");
+  CHECK(run[0][2] > run[0][1]);
+  CHECK(run[0][3] ==
+        R"({"actions":[],"current_action":null,"needs_expansion":false,"entitlement_graph":null,"has_external_resource_grants":false,"should_fetch_related_resources":false})");
+  CHECK(run[0][4] == "full");
+  CHECK(run[0][5] == "");
+  CHECK(run[0][6] == "text");
+  CHECK(run[0][7] == "text");
+  CHECK(db.rows("SELECT resource_type_id, external_id, parent_resource_type_id, parent_resource_id, typeof(data), "
+                "sync_id = '" + sync_id + "', typeof(discovered_at) FROM v1_resources ORDER BY id") ==
+        std::vector<std::vector<std::string>>{{"course", "course:c-123", "<null>", "<null>", "blob", "1", "text"},
+                                              {"user", "user:u-9", "<null>", "<null>", "blob", "1", "text"}});
+  CHECK(db.one("SELECT hex(data) FROM v1_resources WHERE external_id = 'course:c-123'") ==
+        "0A0F0A06636F757273651205632D3132331A0C496E74726F20746F20432B2B4001");
+  CHECK(db.rows("SELECT resource_type_id, resource_id, entitlement_id, principal_resource_type_id, "
+                "principal_resource_id, external_id FROM v1_grants") ==
+        std::vector<std::vector<std::string>>{
+            {"course", "c-123", "course:c-123:completed", "user", "u-9", "course:c-123:completed:user:u-9"}});
+  CHECK(db.one("SELECT count(*) FROM v1_assets") == "0");
+}
+
+TEST_CASE("round trip writer -> reader") {
+  scratch_dir dir;
+  std::string sync_id;
+  {
+    writer w(options_for(dir / "rt.c1z"));
+    sync_id = w.sync_id();
+    write_example(w);
+    for (int i = 0; i < 50; ++i) {
+      const resource_record c{"course", "c-" + std::to_string(i), "Course " + std::to_string(i), "", std::nullopt};
+      w.add_resource("course", c.id, encode_resource(c));
+      const grant_encoder enc(c, "unknown");  // undeclared entitlement: still stored and listed
+      std::string buf;
+      const auto g = enc.encode(buf, "user", "u-9");
+      w.add_grant(c.type, c.id, enc.entitlement_id(), "user", "u-9", g.id, g.bytes);
+    }
+    w.finish();
+  }
+  reader r(dir / "rt.c1z");
+  CHECK(r.sync().sync_id == sync_id);
+  CHECK(r.sync().sync_type == "full");
+  const auto s = r.stats();
+  CHECK(s.resource_types == 2);
+  REQUIRE(s.resources.size() == 2);
+  CHECK(s.resources[0] == std::pair<std::string, std::uint64_t>{"user", 1});
+  CHECK(s.resources[1] == std::pair<std::string, std::uint64_t>{"course", 51});
+  CHECK(s.entitlements == 2);
+  CHECK(s.grants == 51);
+
+  std::vector<std::string> types;
+  r.for_each_resource_type([&](const resource_type_row& row) { types.push_back(row.message.display_name()); });
+  CHECK(types == std::vector<std::string>{"User", "course"});
+  int users = 0;
+  r.for_each_resource([&](const resource_row& row) {
+    CHECK(row.external_id == row.message.id().resource_type() + ":" + row.message.id().resource());
+    CHECK(row.message.creation_source() == 1);
+    users += row.message.annotations_size();
+  });
+  CHECK(users == 1);
+  std::int64_t last = 0;
+  int grants = 0;
+  r.for_each_grant([&](const grant_row& row) {
+    CHECK(row.row_id > last);
+    last = row.row_id;
+    CHECK(row.external_id == row.message.id());
+    CHECK(row.entitlement_id == row.message.entitlement().id());
+    CHECK(row.principal_resource_id == row.message.principal().id().resource());
+    ++grants;
+  });
+  CHECK(grants == 51);
+  int ents = 0;
+  r.for_each_entitlement([&](const entitlement_row& row) {
+    CHECK(row.message.resource().display_name() == "Intro to C++");
+    ++ents;
+  });
+  CHECK(ents == 2);
+}
+
+TEST_CASE("abort and destruction without finish leave the destination byte-identical") {
+  scratch_dir dir;
+  const auto dest = dir / "keep.c1z";
+  write_file(dest, "previous contents");
+  {
+    writer w(options_for(dest));
+    write_example(w);
+    CHECK(count_entries(dir.path()) == 2);  // destination + working directory
+  }
+  CHECK(read_file(dest) == "previous contents");
+  CHECK(count_entries(dir.path()) == 1);
+  {
+    writer w(options_for(dest));
+    write_example(w);
+    w.abort();
+    w.abort();
+    CHECK_THROWS_AS(w.add_resource_type("x", "y"), error);
+    CHECK_THROWS_AS(w.finish(), error);
+  }
+  CHECK(read_file(dest) == "previous contents");
+  CHECK(count_entries(dir.path()) == 1);
+}
+
+TEST_CASE("a failure during finish leaves the destination intact and no temp files") {
+  scratch_dir dir;
+  const auto dest = dir / "busy";
+  fs::create_directory(dest);  // rename of a file over a non-empty directory fails
+  write_file(dest / "inside", "x");
+  writer w(options_for(dest));
+  write_example(w);
+  try {
+    w.finish();
+    FAIL("finish should fail");
+  } catch (const error& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find("rename") != std::string::npos);
+    CHECK(msg.find(dest.string()) != std::string::npos);
+  }
+  CHECK(count_entries(dir.path()) == 1);
+  CHECK(read_file(dest / "inside") == "x");
+}
+
+TEST_CASE("unwritable destinations give a clear error") {
+  scratch_dir dir;
+  write_file(dir / "plain", "file");
+  try {
+    writer w(options_for(dir / "plain" / "out.c1z"));
+    FAIL("constructor should fail");
+  } catch (const error& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find((dir / "plain").string()) != std::string::npos);
+    CHECK(msg.find("Not a directory") != std::string::npos);
+  }
+  if (::geteuid() != 0) {  // root ignores directory permissions
+    fs::create_directory(dir / "ro");
+    fs::permissions(dir / "ro", fs::perms::owner_read | fs::perms::owner_exec);
+    auto opt = options_for(dir / "ro" / "out.c1z");
+    opt.temp_dir = dir.path();
+    writer w(opt);
+    write_example(w);
+    CHECK_THROWS_WITH_AS(w.finish(), doctest::Contains("Permission denied"), error);
+    CHECK(count_entries(dir / "ro") == 0);
+    CHECK(count_entries(dir.path()) == 2);  // plain + ro, the working directory is gone
+  }
+}
+
+TEST_CASE("KSUID and timestamp formats") {
+  const auto t = std::chrono::sys_seconds{std::chrono::seconds{1'400'000'000}};
+  std::array<std::uint8_t, 16> zero{};
+  CHECK(make_ksuid(t, zero) == std::string(27, '0'));
+  std::array<std::uint8_t, 16> ff;
+  ff.fill(0xff);
+  CHECK(make_ksuid(t + std::chrono::seconds(0xffffffffLL), ff) == "aWgEPTl1tmebfsQzFP4bxwgy80V");  // max KSUID
+  const auto k = make_ksuid(std::chrono::system_clock::now());
+  CHECK(std::regex_match(k, std::regex("[0-9A-Za-z]{27}")));
+  CHECK(make_ksuid(std::chrono::system_clock::now()) != k);
+  // Text order follows creation seconds.
+  CHECK(make_ksuid(t + std::chrono::seconds(100), ff) < make_ksuid(t + std::chrono::seconds(101), zero));
+
+  using namespace std::chrono;
+  const auto base = sys_days{year{2025} / 6 / 17} + hours(19) + minutes(1) + seconds(42);
+  CHECK(format_timestamp(base) == "2025-06-17 19:01:42");
+  CHECK(format_timestamp(base + milliseconds(500)) == "2025-06-17 19:01:42.5");
+  CHECK(format_timestamp(base + nanoseconds(123456789)) == "2025-06-17 19:01:42.123456789");
+  CHECK(format_timestamp(base + microseconds(1200)) == "2025-06-17 19:01:42.0012");
+  CHECK(format_timestamp(sys_days{year{1999} / 12 / 31} + hours(23) + minutes(59) + seconds(59)) ==
+        "1999-12-31 23:59:59");
+}

@@ -40,7 +40,7 @@ int run_cli(std::span<const std::string_view> args, const env_lookup& env, const
   }
   log::configure(log::parse_level(res.cfg.log_level), log::parse_format(res.cfg.log_format));
   if (auto e = check_paths(res.cfg)) {
-    err << log::redact(*e) << '\n' << std::flush;
+    err << *e << '\n' << std::flush;
     return exit_config;
   }
   if (!h.run_sync) {

@@ -29,8 +29,14 @@ void replace_all(std::string& s, std::string_view what, std::string_view with) {
   }
 }
 
-// A user-supplied value as it appears in a message: JSON-quoted (so it stays on one line), shortened.
-std::string quoted(std::string_view v) {
+using secret_list = std::vector<std::string>;
+
+// A user-supplied value as it appears in a message: secrets replaced, JSON-quoted (so it stays on
+// one line), shortened.
+std::string quoted(std::string_view v, const secret_list& secrets = {}) {
+  std::string redacted(v);
+  for (const auto& s : secrets) replace_all(redacted, s, "[REDACTED]");
+  v = redacted;
   std::string shown(v.substr(0, max_shown_value));
   if (v.size() > max_shown_value) shown += "...";
   std::string out;
@@ -90,9 +96,10 @@ bool has_space_or_control(std::string_view s) {
 }
 
 // Validates and stores every setting; returns the first problem.
-std::optional<std::string> resolve_settings(const resolver& r, command cmd, config& c) {
-  auto bad = [](std::string_view flag, std::string_view expectation, std::string_view got) {
-    return "error: " + names(flag) + " " + std::string(expectation) + ", got " + quoted(got);
+std::optional<std::string> resolve_settings(const resolver& r, command cmd, const secret_list& secrets,
+                                            config& c) {
+  auto bad = [&](std::string_view flag, std::string_view expectation, std::string_view got) {
+    return "error: " + names(flag) + " " + std::string(expectation) + ", got " + quoted(got, secrets);
   };
 
   c.api_token = std::string(trim(r.get("api-token").value_or("")));
@@ -231,6 +238,25 @@ parse_result parse_config(std::span<const std::string_view> args, const env_look
   bool seen_command = false;
   bool only_positionals = false;
   std::string first_error;
+  // Every value given for a secret, wherever it appears, so no message can echo one.
+  secret_list secrets;
+  auto add_secret = [&](std::string_view v) {
+    for (auto x : {v, trim(v)}) {
+      if (!x.empty() && std::find(secrets.begin(), secrets.end(), x) == secrets.end()) secrets.emplace_back(x);
+    }
+  };
+  for (std::string_view name : {"api-token", "client-secret"}) {
+    if (env) {
+      if (auto v = env(env_var_name(name))) add_secret(*v);
+    }
+    std::string flag = "--" + std::string(name);
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == flag && i + 1 < args.size()) add_secret(args[i + 1]);
+      if (args[i].substr(0, flag.size() + 1) == flag + "=") add_secret(args[i].substr(flag.size() + 1));
+    }
+  }
+  // Longest first, so a secret containing another is replaced whole.
+  std::sort(secrets.begin(), secrets.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
   auto fail = [&](std::string msg) {
     if (first_error.empty()) first_error = std::move(msg);
   };
@@ -256,7 +282,7 @@ parse_result parse_config(std::span<const std::string_view> args, const env_look
         if (detail::is_unsupported_sdk_flag(name)) {
           fail("error: " + shown + " is not supported by baton-percipio");
         } else {
-          fail("error: unknown flag " + quoted(shown) + " (see baton-percipio --help)");
+          fail("error: unknown flag " + quoted(shown, secrets) + " (see baton-percipio --help)");
         }
         continue;
       }
@@ -267,7 +293,7 @@ parse_result parse_config(std::span<const std::string_view> args, const env_look
         if (a[1] == 'p') {
           fail("error: -p / --provisioning is not supported by baton-percipio");
         } else {
-          fail("error: unknown flag " + quoted(shown) + " (see baton-percipio --help)");
+          fail("error: unknown flag " + quoted(shown, secrets) + " (see baton-percipio --help)");
         }
         continue;
       }
@@ -287,10 +313,10 @@ parse_result parse_config(std::span<const std::string_view> args, const env_look
           res.inspect_args.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
           break;
         } else {
-          fail("error: unknown command " + quoted(a) + " for \"baton-percipio\" (see baton-percipio --help)");
+          fail("error: unknown command " + quoted(a, secrets) + " for \"baton-percipio\" (see baton-percipio --help)");
         }
       } else if (res.cmd != command::help) {
-        fail("error: unexpected argument " + quoted(a));
+        fail("error: unexpected argument " + quoted(a, secrets));
       }
       continue;
     }
@@ -322,7 +348,7 @@ parse_result parse_config(std::span<const std::string_view> args, const env_look
     } else if (version) {
       res.cmd = command::version;
     } else if (res.cmd == command::sync || res.cmd == command::capabilities) {
-      if (auto e = resolve_settings(r, res.cmd, res.cfg)) {
+      if (auto e = resolve_settings(r, res.cmd, secrets, res.cfg)) {
         res.exit_code = res.cfg.service_mode_requested() && res.cmd == command::sync ? exit_service_mode
                                                                                      : exit_config;
         first_error = std::move(*e);
@@ -331,27 +357,26 @@ parse_result parse_config(std::span<const std::string_view> args, const env_look
   }
   if (!first_error.empty()) {
     if (res.exit_code == exit_ok) res.exit_code = exit_config;
-    // Never echo a secret, wherever it was typed.
-    std::string token(trim(r.get("api-token").value_or("")));
-    std::string secret(trim(r.get("client-secret").value_or("")));
-    replace_all(first_error, token, "[REDACTED]");
-    replace_all(first_error, secret, "[REDACTED]");
     res.error = std::move(first_error);
   }
   return res;
 }
 
 std::optional<std::string> check_paths(const config& cfg) {
+  secret_list secrets;
+  for (const auto& x : {cfg.api_token, cfg.client_secret}) {
+    if (!x.empty()) secrets.push_back(x);
+  }
   if (!cfg.ca_file.empty()) {
     struct stat st {};
     if (::stat(cfg.ca_file.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || ::access(cfg.ca_file.c_str(), R_OK) != 0) {
-      return "error: " + names("ca-file") + " must be a readable file, got " + quoted(cfg.ca_file);
+      return "error: " + names("ca-file") + " must be a readable file, got " + quoted(cfg.ca_file, secrets);
     }
   }
   if (!cfg.c1z_temp_dir.empty()) {
     struct stat st {};
     if (::stat(cfg.c1z_temp_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-      return "error: " + names("c1z-temp-dir") + " must be an existing directory, got " + quoted(cfg.c1z_temp_dir);
+      return "error: " + names("c1z-temp-dir") + " must be an existing directory, got " + quoted(cfg.c1z_temp_dir, secrets);
     }
   }
   return std::nullopt;

@@ -1,0 +1,87 @@
+// Runs the built baton-percipio binary as a subprocess: exit codes, stdout and stderr.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "baton_percipio/cli/documents.hpp"
+#include "cli/subprocess.hpp"
+#include "cli/test_env.hpp"
+
+using namespace bp::cli::test;
+
+namespace {
+
+run_output run(const std::vector<std::string>& args, std::vector<std::string> env = {}) {
+  return run_program(BP_CLI_BINARY, args, env);
+}
+
+const std::vector<std::string> required_env = {"BATON_API_TOKEN=" + std::string(token),
+                                               "BATON_ORGANIZATION_ID=" + std::string(org)};
+
+}  // namespace
+
+TEST_CASE("--help and -v exit 0 with output on stdout") {
+  auto h = run({"--help"});
+  CHECK(h.status == 0);
+  CHECK(h.out == bp::cli::usage_text());
+  CHECK(h.err.empty());
+  auto v = run({"-v"});
+  CHECK(v.status == 0);
+  CHECK(v.out == std::string("baton-percipio version ") + BP_VERSION + "\n");
+  CHECK(v.err.empty());
+}
+
+TEST_CASE("capabilities and config print JSON without a trailing newline") {
+  auto c = run({"capabilities"}, required_env);
+  CHECK(c.status == 0);
+  CHECK(c.out == bp::cli::capabilities_json());
+  CHECK(c.err.empty());
+  auto s = run({"config"});
+  CHECK(s.status == 0);
+  CHECK(s.out == bp::cli::config_schema_json());
+  CHECK(s.err.empty());
+}
+
+TEST_CASE("configuration errors exit 2 with one line on stderr") {
+  auto r = run({});
+  CHECK(r.status == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err == "error: --api-token / BATON_API_TOKEN is required\n");
+  auto c = run({"capabilities", "--organization-id", "abc"}, {"BATON_API_TOKEN=x"});
+  CHECK(c.status == 2);
+  CHECK(c.err == "error: --organization-id / BATON_ORGANIZATION_ID must be a UUID, got \"abc\"\n");
+  auto u = run({"--bogus"}, required_env);
+  CHECK(u.status == 2);
+  CHECK(u.err == "error: unknown flag \"--bogus\" (see baton-percipio --help)\n");
+  auto t = run({"--c1z-temp-dir", "/nonexistent/dir"}, required_env);
+  CHECK(t.status == 2);
+  CHECK(t.err == "error: --c1z-temp-dir / BATON_C1Z_TEMP_DIR must be an existing directory, got \"/nonexistent/dir\"\n");
+}
+
+TEST_CASE("service mode is refused with exit 6") {
+  auto env = required_env;
+  env.push_back("BATON_CLIENT_ID=name@tenant.conductor.one/pcc");
+  env.push_back("BATON_CLIENT_SECRET=secret-token:conductorone.com:v1:xyz");
+  auto r = run({}, env);
+  CHECK(r.status == 6);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("ConductorOne service connection") != std::string::npos);
+  CHECK(r.err.find("secret-token") == std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+}
+
+TEST_CASE("the token is not printed on any path") {
+  const std::string secret = "tok-" + std::string(token);
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--organization-id", secret},
+           {secret},
+           {"--api-token", secret, "--concurrency", secret},
+           {"--api-token", secret, "--organization-id", std::string(org)},
+       }) {
+    auto r = run(args, {"BATON_API_TOKEN=" + secret});
+    CHECK(r.status != 0);
+    CHECK(r.out.find(secret) == std::string::npos);
+    CHECK_MESSAGE(r.err.find(secret) == std::string::npos, r.err);
+  }
+}

@@ -1,0 +1,128 @@
+#pragma once
+// Tolerant readers shared by the page parsers (private to the module).
+#include <simdjson.h>
+
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "baton_percipio/percipio/error.hpp"
+
+namespace bp::percipio::detail {
+
+namespace od = simdjson::ondemand;
+
+// A reusable per-thread copy of a body with the padding simdjson needs.
+class padded_buffer {
+ public:
+  simdjson::padded_string_view load(std::string_view body) {
+    const std::size_t need = body.size() + simdjson::SIMDJSON_PADDING;
+    if (need > capacity_) {
+      capacity_ = need + need / 4;
+      data_ = std::make_unique<char[]>(capacity_);
+    }
+    if (!body.empty()) std::memcpy(data_.get(), body.data(), body.size());
+    std::memset(data_.get() + body.size(), 0, simdjson::SIMDJSON_PADDING);
+    return simdjson::padded_string_view(data_.get(), body.size(), capacity_);
+  }
+  const char* data() const noexcept { return data_.get(); }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t capacity_ = 0;
+};
+
+// Per-thread parser and buffer for page parsing (pages are parsed synchronously, never across a
+// co_await, so one per thread is enough).
+struct thread_state {
+  od::parser parser;
+  padded_buffer buffer;
+};
+thread_state& local_state();
+
+inline std::string_view trim_ws(std::string_view s) noexcept {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// A scalar as text: strings as-is, numbers and booleans as their JSON text; null, objects and
+// arrays give "" (type drift in a text field is not fatal).
+inline simdjson::error_code read_text(od::value v, std::string& out) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return e;
+  switch (t) {
+    case od::json_type::string: {
+      std::string_view s;
+      if (auto e = v.get_string().get(s)) return e;
+      out.assign(s);
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::number:
+    case od::json_type::boolean: {
+      out.assign(trim_ws(v.raw_json_token()));
+      return simdjson::SUCCESS;
+    }
+    default:
+      out.clear();
+      return simdjson::SUCCESS;
+  }
+}
+
+inline simdjson::error_code read_optional_text(od::value v, std::optional<std::string>& out) {
+  bool is_null = false;
+  od::json_type t;
+  if (auto e = v.type().get(t)) return e;
+  if (t == od::json_type::null) {
+    if (auto e = v.is_null().get(is_null)) return e;
+    out.reset();
+    return simdjson::SUCCESS;
+  }
+  std::string s;
+  if (auto e = read_text(v, s)) return e;
+  out = std::move(s);
+  return simdjson::SUCCESS;
+}
+
+inline bool iequal_ascii(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (x != b[i]) return false;
+  }
+  return true;
+}
+
+// Booleans also arrive as "true"/"false" strings or 0/1; anything else keeps the default.
+inline simdjson::error_code read_bool(od::value v, bool& out) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return e;
+  switch (t) {
+    case od::json_type::boolean:
+      return v.get_bool().get(out);
+    case od::json_type::string: {
+      std::string_view s;
+      if (auto e = v.get_string().get(s)) return e;
+      if (iequal_ascii(s, "true") || s == "1") out = true;
+      else if (iequal_ascii(s, "false") || s == "0") out = false;
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::number: {
+      const std::string_view raw = trim_ws(v.raw_json_token());
+      out = !(raw == "0" || raw == "0.0" || raw == "-0");
+      return simdjson::SUCCESS;
+    }
+    default:
+      return simdjson::SUCCESS;
+  }
+}
+
+// "<context>: malformed JSON at byte N (CODE)".
+failure json_failure(std::string_view context, simdjson::error_code e, std::size_t offset);
+// Byte offset of the document's current position, or `fallback`.
+std::size_t location_of(od::document& doc, const char* base, std::size_t fallback) noexcept;
+
+}  // namespace bp::percipio::detail

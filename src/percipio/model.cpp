@@ -1,0 +1,90 @@
+#include "baton_percipio/percipio/model.hpp"
+
+namespace bp::percipio {
+namespace {
+
+constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (x != b[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<uuid> uuid::parse(std::string_view t) noexcept {
+  if (t.size() != 36 || t[8] != '-' || t[13] != '-' || t[18] != '-' || t[23] != '-') return std::nullopt;
+  uuid u;
+  std::size_t o = 0;
+  for (std::size_t i = 0; i < 36;) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      ++i;
+      continue;
+    }
+    const int hi = hex_value(t[i]);
+    const int lo = hex_value(t[i + 1]);
+    if ((hi | lo) < 0) return std::nullopt;
+    u.bytes[o++] = static_cast<std::uint8_t>(hi << 4 | lo);
+    i += 2;
+  }
+  return u;
+}
+
+void uuid::append_to(std::string& out) const {
+  static constexpr char digits[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(digits[bytes[i] >> 4]);
+    out.push_back(digits[bytes[i] & 15]);
+  }
+}
+
+std::string uuid::to_string() const {
+  std::string s;
+  s.reserve(36);
+  append_to(s);
+  return s;
+}
+
+activity_status parse_activity_status(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  if (s.empty()) return activity_status::empty;
+  if (iequals(s, "started")) return activity_status::started;
+  if (iequals(s, "completed")) return activity_status::completed;
+  if (iequals(s, "active")) return activity_status::active;
+  if (iequals(s, "achieved")) return activity_status::achieved;
+  if (iequals(s, "listened")) return activity_status::listened;
+  if (iequals(s, "read")) return activity_status::read;
+  if (iequals(s, "watched")) return activity_status::watched;
+  if (iequals(s, "abandoned")) return activity_status::abandoned;
+  return activity_status::other;
+}
+
+std::string_view to_string(activity_status s) noexcept {
+  switch (s) {
+    case activity_status::empty: return "";
+    case activity_status::started: return "Started";
+    case activity_status::active: return "Active";
+    case activity_status::completed: return "Completed";
+    case activity_status::achieved: return "Achieved";
+    case activity_status::listened: return "Listened";
+    case activity_status::read: return "Read";
+    case activity_status::watched: return "Watched";
+    case activity_status::abandoned: return "Abandoned";
+    case activity_status::other: return "other";
+  }
+  return "other";
+}
+
+}  // namespace bp::percipio

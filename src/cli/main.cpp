@@ -7,10 +7,16 @@
 #include "baton_percipio/cli/app.hpp"
 #include "baton_percipio/cli/exit_codes.hpp"
 #include "baton_percipio/core/log.hpp"
+#ifdef BP_HAVE_INSPECT
+#include "inspect_command.hpp"
+#endif
 
 int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   bp::cli::hooks h;
+#ifdef BP_HAVE_INSPECT
+  h.run_inspect = bp::cli::run_inspect;
+#endif
   try {
     return bp::cli::run_cli(args, bp::cli::process_env(), h, std::cout, std::cerr);
   } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 // Runs the built baton-percipio binary as a subprocess: exit codes, stdout and stderr.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -84,4 +85,16 @@ TEST_CASE("the token is not printed on any path") {
     CHECK(r.out.find(secret) == std::string::npos);
     CHECK_MESSAGE(r.err.find(secret) == std::string::npos, r.err);
   }
+}
+
+TEST_CASE("inspect is wired in when the build has it") {
+  auto r = run({"inspect", "/nonexistent/file.c1z"});
+#ifdef BP_HAVE_INSPECT
+  CHECK(r.status == 1);
+  CHECK(r.err.rfind("error: ", 0) == 0);
+#else
+  CHECK(r.status == 1);
+  CHECK(r.err == "error: inspect not available in this build\n");
+#endif
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }

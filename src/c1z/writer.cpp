@@ -71,7 +71,7 @@ struct writer::impl {
     // The working copy is private and disposable: trade durability for speed. journal_mode is not
     // persisted in the file for rollback modes, so the final database is a plain DELETE-mode file.
     const std::string pragmas = "PRAGMA page_size=4096; PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
-                                " PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-" +
+                                " PRAGMA locking_mode=EXCLUSIVE; PRAGMA threads=2; PRAGMA cache_size=-" +
                                 std::to_string(opt.cache_mib * 1024) + ";";
     exec(pragmas.c_str(), "configure database");
     exec(std::string(detail::schema_sql).c_str(), "create schema in");
@@ -147,6 +147,7 @@ struct writer::impl {
 
   void write_sync_run() {
     commit();
+    exec(std::string(detail::deferred_index_sql).c_str(), "create indexes in");
     auto ended = std::max(now(), started);
     sqlite3_stmt* st = prepare(
         "INSERT INTO v1_sync_runs (sync_id, started_at, ended_at, sync_token, sync_type, parent_sync_id) "
@@ -184,6 +185,8 @@ struct writer::impl {
     const int level = std::clamp(opt.zstd_level, 1, 19);
     ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, level);
     ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
+    // Worker threads still produce one frame; ignored when libzstd lacks multithreading.
+    if (opt.zstd_workers > 0) ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_nbWorkers, opt.zstd_workers);
     // Readers reject windows above 128 MiB (spec 1.3): levels 1..19 use at most 8 MiB and long-distance
     // matching stays off, so the frame's window is always small enough.
 

@@ -21,6 +21,7 @@ struct writer_options {
   std::size_t batch_size = 10000;  // rows per transaction
   std::uint32_t file_mode = 0600;  // mode of the final file
   int zstd_level = 3;
+  int zstd_workers = 2;         // compression threads during finish(); 0 = compress on the calling thread
   std::size_t cache_mib = 128;  // SQLite page cache of the working database
   std::function<std::chrono::system_clock::time_point()> clock;  // default: system_clock::now
 };

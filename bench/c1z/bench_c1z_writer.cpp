@@ -1,0 +1,110 @@
+// Grant write throughput: N grants through grant_encoder + writer + finish, median of 3 runs, for
+// several batch sizes. Usage: bench_c1z_writer [N] [dir] [--keep: leave dir/bench.c1z of the last run]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "baton_percipio/c1z/records.hpp"
+#include "baton_percipio/c1z/writer.hpp"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+struct sample {
+  double encode_s = 0;    // encoding only
+  double insert_s = 0;    // encoding + add_grant
+  double finalize_s = 0;  // finish(): sync run, compression, fsync, rename
+  std::uint64_t file_bytes = 0;
+  std::uint64_t db_bytes = 0;
+};
+
+constexpr std::size_t users = 50'000;
+
+std::string user_id(std::size_t i) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%08zx-79da-2242-06fa-aced617c5eed", i * 2654435761u % 0xffffffffu);
+  return buf;
+}
+
+template <typename F>
+void for_each_grant(std::size_t n, F&& f) {
+  // Grants grouped by course, as the report arrives: 20 users per course, two slugs.
+  const std::size_t per_course = 20;
+  std::vector<std::string> user_ids;
+  user_ids.reserve(users);
+  for (std::size_t i = 0; i < users; ++i) user_ids.push_back(user_id(i));
+  std::size_t done = 0;
+  for (std::size_t c = 0; done < n; ++c) {
+    const bp::c1z::resource_record course{"course", "course-" + std::to_string(c) + "-4087cda2-bc79-4076",
+                                          "Course " + std::to_string(c) + " (en-US)", "", std::nullopt};
+    const bp::c1z::grant_encoder enc(course, c % 2 ? "completed" : "in_progress");
+    for (std::size_t u = 0; u < per_course && done < n; ++u, ++done) f(enc, user_ids[(c * 7919 + u * 104729) % users]);
+  }
+}
+
+sample run(std::size_t n, std::size_t batch, const fs::path& dir, bool keep) {
+  sample s;
+  std::string buf;
+  std::size_t sink = 0;
+  auto t0 = clock_type::now();
+  for_each_grant(n, [&](const bp::c1z::grant_encoder& enc, const std::string& uid) {
+    sink += enc.encode(buf, "user", uid).bytes.size();
+  });
+  s.encode_s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  if (sink == 0) std::abort();
+
+  bp::c1z::writer_options o;
+  o.destination = dir / "bench.c1z";
+  o.batch_size = batch;
+  bp::c1z::writer w(o);
+  t0 = clock_type::now();
+  for_each_grant(n, [&](const bp::c1z::grant_encoder& enc, const std::string& uid) {
+    const auto g = enc.encode(buf, "user", uid);
+    w.add_grant(enc.resource_type(), enc.resource_id(), enc.entitlement_id(), "user", uid, g.id, g.bytes);
+  });
+  s.insert_s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  t0 = clock_type::now();
+  const auto r = w.finish();
+  s.finalize_s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  s.file_bytes = r.file_bytes;
+  s.db_bytes = r.database_bytes;
+  if (w.counts().grants != n) std::fprintf(stderr, "warning: %llu grants stored\n", (unsigned long long)w.counts().grants);
+  if (!keep) fs::remove(o.destination);
+  return s;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
+  const fs::path dir = argc > 2 ? fs::path(argv[2]) : fs::temp_directory_path();
+  const bool keep = argc > 3 && std::string(argv[3]) == "--keep";
+  std::printf("grants=%zu dir=%s (median of 3 runs)\n", n, dir.c_str());
+  std::printf("%8s %14s %14s %12s %14s %10s %10s\n", "batch", "encode rows/s", "insert rows/s", "finalize s",
+              "total rows/s", "db MiB", "c1z MiB");
+  for (const std::size_t batch : {1'000, 10'000, 100'000}) {
+    std::vector<double> enc, ins, fin, tot;
+    sample last;
+    for (int i = 0; i < 3; ++i) {
+      last = run(n, batch, dir, keep);
+      enc.push_back(last.encode_s);
+      ins.push_back(last.insert_s);
+      fin.push_back(last.finalize_s);
+      tot.push_back(last.insert_s + last.finalize_s);
+    }
+    std::printf("%8zu %14.0f %14.0f %12.2f %14.0f %10.1f %10.1f\n", batch, n / median(enc), n / median(ins),
+                median(fin), n / median(tot), last.db_bytes / 1048576.0, last.file_bytes / 1048576.0);
+    std::fflush(stdout);
+  }
+}

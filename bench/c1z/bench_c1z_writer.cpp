@@ -20,6 +20,8 @@ struct sample {
   double encode_s = 0;    // encoding only
   double insert_s = 0;    // encoding + add_grant
   double finalize_s = 0;  // finish(): sync run, compression, fsync, rename
+  double index_s = 0;     // part of finalize: deferred index build
+  double compress_s = 0;  // part of finalize: zstd + fsync + rename
   std::uint64_t file_bytes = 0;
   std::uint64_t db_bytes = 0;
 };
@@ -72,6 +74,8 @@ sample run(std::size_t n, std::size_t batch, const fs::path& dir, bool keep) {
   t0 = clock_type::now();
   const auto r = w.finish();
   s.finalize_s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  s.index_s = r.index_seconds;
+  s.compress_s = r.compress_seconds;
   s.file_bytes = r.file_bytes;
   s.db_bytes = r.database_bytes;
   if (w.counts().grants != n) std::fprintf(stderr, "warning: %llu grants stored\n", (unsigned long long)w.counts().grants);
@@ -91,20 +95,23 @@ int main(int argc, char** argv) {
   const fs::path dir = argc > 2 ? fs::path(argv[2]) : fs::temp_directory_path();
   const bool keep = argc > 3 && std::string(argv[3]) == "--keep";
   std::printf("grants=%zu dir=%s (median of 3 runs)\n", n, dir.c_str());
-  std::printf("%8s %14s %14s %12s %14s %10s %10s\n", "batch", "encode rows/s", "insert rows/s", "finalize s",
-              "total rows/s", "db MiB", "c1z MiB");
+  std::printf("%8s %14s %14s %11s %8s %10s %14s %8s %8s\n", "batch", "encode rows/s", "insert rows/s", "finalize s",
+              "index s", "compress s", "total rows/s", "db MiB", "c1z MiB");
   for (const std::size_t batch : {1'000, 10'000, 100'000}) {
-    std::vector<double> enc, ins, fin, tot;
+    std::vector<double> enc, ins, fin, idx, cmp, tot;
     sample last;
     for (int i = 0; i < 3; ++i) {
       last = run(n, batch, dir, keep);
       enc.push_back(last.encode_s);
       ins.push_back(last.insert_s);
       fin.push_back(last.finalize_s);
+      idx.push_back(last.index_s);
+      cmp.push_back(last.compress_s);
       tot.push_back(last.insert_s + last.finalize_s);
     }
-    std::printf("%8zu %14.0f %14.0f %12.2f %14.0f %10.1f %10.1f\n", batch, n / median(enc), n / median(ins),
-                median(fin), n / median(tot), last.db_bytes / 1048576.0, last.file_bytes / 1048576.0);
+    std::printf("%8zu %14.0f %14.0f %11.2f %8.2f %10.2f %14.0f %8.1f %8.1f\n", batch, n / median(enc),
+                n / median(ins), median(fin), median(idx), median(cmp), n / median(tot), last.db_bytes / 1048576.0,
+                last.file_bytes / 1048576.0);
     std::fflush(stdout);
   }
 }

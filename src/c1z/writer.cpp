@@ -305,9 +305,13 @@ finish_result writer::finish() {
   auto& m = *impl_;
   m.check_usable();
   try {
+    const auto t0 = std::chrono::steady_clock::now();
     m.write_sync_run();
     m.close_db();
+    const auto t1 = std::chrono::steady_clock::now();
     auto result = m.compress();
+    result.index_seconds = std::chrono::duration<double>(t1 - t0).count();
+    result.compress_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     m.done = true;
     m.cleanup();
     return result;

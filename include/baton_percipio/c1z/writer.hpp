@@ -37,6 +37,8 @@ struct writer_counts {
 struct finish_result {
   std::uint64_t database_bytes = 0;  // uncompressed SQLite file
   std::uint64_t file_bytes = 0;      // the .c1z written
+  double index_seconds = 0;          // building the deferred indexes
+  double compress_seconds = 0;       // compression, fsync and rename
 };
 
 class writer {

@@ -201,6 +201,11 @@ reader::reader(const fs::path& file, reader_options options) : impl_(std::make_u
   impl_->decompress(options);
   impl_->open_db();
   impl_->select_sync();
+  // SQLite holds the file open from here on: drop the directory now so nothing is left behind even if
+  // the process is killed (e.g. `inspect ... | head` and SIGPIPE).
+  std::error_code ec;
+  fs::remove_all(impl_->work_dir, ec);
+  if (!ec) impl_->work_dir.clear();
 }
 
 reader::~reader() = default;

@@ -109,7 +109,11 @@ TEST_CASE("the reader's temporary directory is removed, on success and on error"
   o.temp_dir = dir / "tmp";
   {
     reader r(fixture_path(), o);
-    CHECK(count_entries(dir / "tmp") == 1);
+    CHECK(count_entries(dir / "tmp") == 0);  // unlinked once open
+    CHECK(r.stats().grants == 168);
+    std::size_t n = 0;
+    r.for_each_grant([&](const grant_row&) { ++n; });
+    CHECK(n == 168);
   }
   CHECK(count_entries(dir / "tmp") == 0);
   const std::string full = read_file(fixture_path());

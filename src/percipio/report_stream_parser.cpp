@@ -88,7 +88,7 @@ struct report_stream_parser::impl {
       buf = std::move(nbuf);
       cap = ncap;
     }
-    std::memcpy(buf.get() + len, chunk.data(), chunk.size());
+    if (!chunk.empty()) std::memcpy(buf.get() + len, chunk.data(), chunk.size());
     len += chunk.size();
   }
 

@@ -31,6 +31,7 @@ struct writer::impl {
   sqlite3_stmt* ins_res = nullptr;
   sqlite3_stmt* ins_ent = nullptr;
   sqlite3_stmt* ins_grant = nullptr;
+  sqlite3_stmt* del_grant = nullptr;
   std::string sync_id;
   std::chrono::system_clock::time_point started;
   std::string discovered_at;  // one timestamp per transaction
@@ -87,6 +88,7 @@ struct writer::impl {
         "INSERT OR IGNORE INTO v1_grants (resource_type_id, resource_id, entitlement_id, "
         "principal_resource_type_id, principal_resource_id, external_id, data, sync_id, discovered_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    del_grant = prepare("DELETE FROM v1_grants WHERE external_id = ?1 AND sync_id = ?2");
   }
 
   void check_usable() const {
@@ -128,7 +130,7 @@ struct writer::impl {
   }
 
   void close_db() noexcept {
-    for (auto** st : {&ins_rt, &ins_res, &ins_ent, &ins_grant}) {
+    for (auto** st : {&ins_rt, &ins_res, &ins_ent, &ins_grant, &del_grant}) {
       sqlite3_finalize(*st);
       *st = nullptr;
     }
@@ -297,6 +299,16 @@ bool writer::add_grant(std::string_view resource_type, std::string_view resource
   const bool ok = m.after_row(st);
   m.counts.grants += ok;
   return ok;
+}
+
+bool writer::remove_grant(std::string_view grant_id) {
+  auto& m = *impl_;
+  m.before_row();
+  impl::bind_text(m.del_grant, 1, grant_id);
+  impl::bind_text(m.del_grant, 2, m.sync_id);
+  const bool removed = m.after_row(m.del_grant);
+  m.counts.grants -= removed;
+  return removed;
 }
 
 writer_counts writer::counts() const { return impl_->counts; }

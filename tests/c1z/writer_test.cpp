@@ -393,3 +393,26 @@ TEST_CASE("KSUID and timestamp formats") {
   CHECK(format_timestamp(sys_days{year{1999} / 12 / 31} + hours(23) + minutes(59) + seconds(59)) ==
         "1999-12-31 23:59:59");
 }
+
+TEST_CASE("remove_grant deletes a grant of this sync, and only that one") {
+  scratch_dir dir;
+  {
+    writer w(options_for(dir / "rm.c1z"));
+    const resource_record c{"course", "c-1", "One", "", std::nullopt};
+    w.add_resource("course", c.id, encode_resource(c));
+    std::string buf;
+    for (const char* slug : {"in_progress", "completed"}) {
+      const grant_encoder enc(c, slug);
+      const auto g = enc.encode(buf, "user", "u-1");
+      CHECK(w.add_grant(c.type, c.id, enc.entitlement_id(), "user", "u-1", g.id, g.bytes));
+    }
+    CHECK(w.remove_grant("course:c-1:in_progress:user:u-1"));
+    CHECK_FALSE(w.remove_grant("course:c-1:in_progress:user:u-1"));
+    CHECK(w.counts().grants == 1);
+    w.finish();
+  }
+  reader r(dir / "rm.c1z");
+  std::vector<std::string> ids;
+  r.for_each_grant([&](const grant_row& row) { ids.emplace_back(row.external_id); });
+  CHECK(ids == std::vector<std::string>{"course:c-1:completed:user:u-1"});
+}

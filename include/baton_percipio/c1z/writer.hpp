@@ -60,6 +60,9 @@ class writer {
                  std::string_view principal_type, std::string_view principal_id, std::string_view grant_id,
                  std::string_view data);
 
+  // Deletes a grant of this sync by id (a later row superseded it). False when there was none.
+  bool remove_grant(std::string_view grant_id);
+
   writer_counts counts() const;
 
   // Records the finished sync run, compresses, fsyncs and renames over the destination. On failure the

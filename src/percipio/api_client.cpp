@@ -415,6 +415,7 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
     const auto now = cfg.clock ? cfg.clock() : std::chrono::system_clock::now();
     std::string body = fmt::format(R"({{"contentType":"Course,Assessment","start":"{}","end":"{}"}})",
                                    rfc3339(now - cfg.report_lookback), rfc3339(now));
+    int lost = 0;  // attempts without any response
     for (int attempt = 1;; ++attempt) {
       auto req = m.make_request("POST", post_target);
       if (!req) co_return make_failure(errc::upstream_failed, "report request: invalid base URL");
@@ -440,7 +441,10 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
         info.deadline = rd;
         const auto dec = cfg.retry.decide(info);
         if (resp.status == 429) m.lim.on_rate_limited();
-        if (attempt < cfg.post_attempts && dec.action == net::retry_action::retry) {
+        // No job was created either way; lost requests are bounded by post_attempts, 429s by the
+        // retry policy.
+        if (ec) ++lost;
+        if (lost < cfg.post_attempts && dec.action == net::retry_action::retry) {
           log::debug("report request retry", {{"attempt", attempt}, {"reason", dec.reason}});
           co_await sleep_until(bp::step_deadline(rd, dec.delay));
           continue;

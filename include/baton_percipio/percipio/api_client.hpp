@@ -38,7 +38,7 @@ struct client_config {
   std::chrono::milliseconds poll_initial{2000};  // first poll after this, then doubling
   std::chrono::milliseconds poll_max{60000};
   std::chrono::milliseconds report_timeout = std::chrono::hours(6);
-  int post_attempts = 3;        // POST retried only when no response arrived (or 429)
+  int post_attempts = 3;        // POST attempts without any response (429s follow the retry policy)
   int download_attempts = 3;    // same GET for a truncated/malformed report array
   int report_jobs = 2;          // first job plus one new job (after 404 or failed downloads)
   int max_bad_polls = 5;        // consecutive empty/non-JSON/odd poll bodies tolerated, then fail

@@ -10,6 +10,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
+#include <cerrno>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -127,7 +128,7 @@ class raw_client {
     char buf[65536];
     for (;;) {
       std::error_code ec;
-      std::size_t n = sock_.read_some(asio::buffer(buf), ec);
+      std::size_t n = recv_some(buf, sizeof buf, ec);
       if (ec) {
         r.eof = true;
         if (llhttp_finish(&parser) == HPE_OK && parser.status_code != 0 && !r.complete) {
@@ -146,11 +147,20 @@ class raw_client {
     }
   }
 
+  // True when the peer closed (or reset) the connection; false on data or on the read timeout.
   bool closed_by_peer() {
     char c;
     std::error_code ec;
-    sock_.read_some(asio::buffer(&c, 1), ec);
-    return static_cast<bool>(ec);
+    std::size_t n = recv_some(&c, 1, ec);
+    return n == 0 && ec && ec != std::errc::resource_unavailable_try_again;
+  }
+
+  // recv(2) directly: asio's blocking reads retry on EAGAIN and would ignore SO_RCVTIMEO.
+  std::size_t recv_some(char* buf, std::size_t size, std::error_code& ec) {
+    ssize_t n = ::recv(sock_.native_handle(), buf, size, 0);
+    if (n > 0) return static_cast<std::size_t>(n);
+    ec = n == 0 ? std::make_error_code(std::errc::connection_aborted) : std::error_code(errno, std::generic_category());
+    return 0;
   }
 
   asio::ip::tcp::socket& socket() { return sock_; }

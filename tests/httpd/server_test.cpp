@@ -228,7 +228,7 @@ TEST_CASE("server: stop closes stalled connections") {
   c.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
   char buf[256];
   std::error_code ec;
-  std::size_t n = c.socket().read_some(asio::buffer(buf), ec);  // the headers arrive, then nothing
+  std::size_t n = c.recv_some(buf, sizeof buf, ec);  // the headers arrive, then nothing
   CHECK(n > 0);
   CHECK(s->srv.open_connections() == 1);
   s.reset();

@@ -654,6 +654,7 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
         case K::bad_array:
           ++sum.downloads;
           log::warn("report download failed", {{"report_id", *id}, {"error", out.message}});
+          if (cfg.on_report_restart) cfg.on_report_restart();
           if (++downloads >= cfg.download_attempts) {
             new_job = true;
             break;

@@ -43,6 +43,9 @@ struct client_config {
   int report_jobs = 2;          // first job plus one new job (after 404 or failed downloads)
   int max_bad_polls = 5;        // consecutive empty/non-JSON/odd poll bodies tolerated, then fail
   std::function<std::chrono::system_clock::time_point()> clock;  // report window; default system_clock
+  // Called after a report download failed part-way: rows delivered so far will be delivered again
+  // from the start, so per-row statistics should restart.
+  std::function<void()> on_report_restart;
 };
 
 // Called once per page; may be entered by several page fetchers at once (they interleave only at

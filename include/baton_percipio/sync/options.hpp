@@ -1,0 +1,32 @@
+#pragma once
+// Everything one sync needs, independent of where it came from (flags, environment, tests).
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "baton_percipio/net/client.hpp"
+#include "baton_percipio/percipio/api_client.hpp"
+
+namespace bp::sync {
+
+enum class progress_mode { automatic, live_line, log_lines, off };
+
+struct options {
+  percipio::client_config api;          // base URL, org, token, concurrency, report settings
+  net::client_options http;             // timeouts, TLS, limits
+  std::vector<std::string> limited_courses;  // empty: the whole catalog
+  std::filesystem::path destination = "sync.c1z";
+  std::filesystem::path temp_dir;       // empty: next to the destination
+  std::uint32_t file_mode = 0600;
+  std::uint64_t max_report_bytes = 16ULL << 30;  // decoded report body; larger reports fail the sync
+  std::chrono::seconds sync_timeout = std::chrono::hours(8);  // overall deadline of one sync
+  std::size_t queue_batches = 8;        // bounded channel between fetchers and the writer thread
+  std::size_t batch_rows = 4096;        // rows per batch sent to the writer
+  std::size_t writer_batch_size = 20000;  // rows per SQLite transaction
+  progress_mode progress = progress_mode::automatic;
+  std::chrono::milliseconds progress_interval{10000};  // between log lines (live line: 250 ms)
+};
+
+}  // namespace bp::sync

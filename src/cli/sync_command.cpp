@@ -1,0 +1,71 @@
+#include "sync_command.hpp"
+
+#include "baton_percipio/cli/exit_codes.hpp"
+#include "baton_percipio/core/log.hpp"
+#include "baton_percipio/sync/run.hpp"
+
+namespace bp::cli {
+
+sync::options make_sync_options(const config& cfg) {
+  sync::options o;
+  o.api.base_url = cfg.base_url;
+  o.api.org_id = cfg.organization_id;
+  o.api.token = cfg.api_token;
+  o.api.concurrency = static_cast<std::size_t>(cfg.concurrency);
+  o.api.report_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.report_timeout);
+  o.api.report_lookback = cfg.report_lookback;
+  o.http.ca_file = cfg.ca_file;
+  o.http.max_body_bytes = static_cast<std::size_t>(cfg.max_page_bytes);
+  // One connection per page fetcher, plus the report poll.
+  o.http.max_connections_per_host = static_cast<std::size_t>(cfg.concurrency) + 1;
+  o.limited_courses = cfg.limited_courses;
+  o.destination = cfg.file;
+  o.temp_dir = cfg.c1z_temp_dir;
+  o.file_mode = cfg.file_mode;
+  o.max_report_bytes = cfg.max_report_bytes;
+  o.sync_timeout = cfg.report_timeout + std::chrono::hours(2);
+  return o;
+}
+
+namespace {
+
+int exit_code_for(sync::failure_kind k) {
+  switch (k) {
+    case sync::failure_kind::configuration: return exit_config;
+    case sync::failure_kind::auth: return exit_auth;
+    case sync::failure_kind::upstream: return exit_upstream;
+    case sync::failure_kind::output: return exit_output;
+    case sync::failure_kind::cancelled: return exit_interrupted;
+    case sync::failure_kind::internal: return exit_internal;
+  }
+  return exit_internal;
+}
+
+void print_summary(const config& cfg, const sync::summary& s, std::ostream& err) {
+  if (log::parse_format(cfg.log_format) == log::format::console) {
+    err << s.to_text();
+  } else {
+    err << s.to_json() << '\n';
+  }
+  err.flush();
+}
+
+}  // namespace
+
+int run_sync_command(const config& cfg, std::ostream& /*out*/, std::ostream& err) {
+  sync::run_control ctl;
+  ctl.handle_signals = true;
+  sync::summary s;
+  try {
+    s = sync::run_sync(make_sync_options(cfg), ctl, &s);
+    print_summary(cfg, s, err);
+    return exit_ok;
+  } catch (const sync::sync_error& e) {
+    log::error("sync failed", {{"error", e.what()}});
+    print_summary(cfg, s, err);
+    err << log::redact(std::string("error: ") + e.what()) << '\n';
+    return exit_code_for(e.kind());
+  }
+}
+
+}  // namespace bp::cli

@@ -1,0 +1,152 @@
+#include "baton_percipio/sync/mapping.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace bp::sync {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return (x | 0x20) == (y | 0x20);
+         });
+}
+
+// The .proto limits (display names 1024 bytes, descriptions 2048): longer values are cut at a UTF-8
+// character boundary so baton-sdk's request validation never rejects a record.
+std::string clip_utf8(std::string s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  s.resize(n);
+  return s;
+}
+
+}  // namespace
+
+c1z::resource_type_record user_resource_type() {
+  c1z::resource_type_record rt;
+  rt.id = std::string(user_type);
+  rt.display_name = "User";
+  rt.traits = {c1z::trait::user};
+  rt.skip_entitlements_and_grants = true;
+  return rt;
+}
+
+c1z::resource_type_record course_resource_type() {
+  c1z::resource_type_record rt;
+  rt.id = std::string(course_type);
+  rt.display_name = "Course";
+  return rt;
+}
+
+std::string user_display_name(const percipio::user& u) {
+  std::string name = u.first_name;
+  if (!u.last_name.empty()) {
+    if (!name.empty()) name += ' ';
+    name += u.last_name;
+  }
+  if (!name.empty()) return clip_utf8(std::move(name), 1024);
+  if (!u.email.empty()) return clip_utf8(u.email, 1024);
+  return u.id;
+}
+
+c1z::resource_record map_user(const percipio::user& u) {
+  c1z::resource_record r;
+  r.type = std::string(user_type);
+  r.id = u.id;
+  r.display_name = user_display_name(u);
+  c1z::user_trait_record t;
+  if (!u.email.empty()) t.emails.push_back({u.email, true});
+  t.enabled = u.is_active;
+  t.login = u.login_name;
+  auto& p = t.profile;
+  p.reserve(14 + u.custom_attributes.size());
+  p.push_back({"id", u.id});
+  p.push_back({"external_id", u.external_user_id});
+  p.push_back({"email", u.email});
+  p.push_back({"first_name", u.first_name});
+  p.push_back({"last_name", u.last_name});
+  p.push_back({"login_name", u.login_name});
+  p.push_back({"role", u.role});
+  p.push_back({"job_title", u.job_title});
+  p.push_back({"is_active", u.is_active});
+  p.push_back({"is_instructor", u.is_instructor});
+  p.push_back({"has_coaching", u.has_coaching});
+  p.push_back({"has_enterprise_coaching", u.has_enterprise_coaching});
+  if (u.has_enterprise_coaching_dashboard) {
+    p.push_back({"has_enterprise_coaching_dashboard", *u.has_enterprise_coaching_dashboard});
+  }
+  p.push_back({"approval_manager", u.approval_manager_email});
+  // Custom attributes never overwrite the built-in keys above (an attribute named "email" would
+  // otherwise replace the real address); a colliding name is kept as "custom:<name>".
+  std::set<std::string, std::less<>> used;
+  for (const auto& f : p) used.insert(f.key);
+  for (const auto& a : u.custom_attributes) {
+    if (a.name.empty()) continue;
+    std::string key = used.count(a.name) ? "custom:" + a.name : a.name;
+    if (!used.insert(key).second) continue;  // the first attribute of a repeated name wins
+    p.push_back({std::move(key), a.value.value_or(std::string())});
+  }
+  r.user_trait = std::move(t);
+  return r;
+}
+
+bool is_syncable_course(const percipio::content_item& item) {
+  if (item.id.empty()) return false;
+  if (!iequals(item.percipio_type, "COURSE") && !iequals(item.percipio_type, "ASSESSMENT")) return false;
+  return !iequals(item.lifecycle_status, "INACTIVE");
+}
+
+std::string course_display_name(const percipio::content_item& item) {
+  for (const auto& t : item.titles) {
+    if (t.locale == "en-US" && !t.title.empty()) return clip_utf8(t.title, 1024);
+  }
+  for (const auto& t : item.titles) {
+    if (!t.title.empty()) return clip_utf8(t.title, 1024);
+  }
+  if (!item.code.empty()) return clip_utf8(item.code, 1024);
+  return item.id;
+}
+
+c1z::resource_record map_course(const percipio::content_item& item) {
+  c1z::resource_record r;
+  r.type = std::string(course_type);
+  r.id = item.id;
+  r.display_name = course_display_name(item);
+  return r;
+}
+
+c1z::entitlement_record course_entitlement(const c1z::resource_record& course, std::string_view slug) {
+  c1z::entitlement_record e;
+  e.slug = std::string(slug);
+  e.display_name = clip_utf8("Course " + course.display_name + " " + std::string(slug), 1024);
+  e.description = clip_utf8(
+      (slug == slug_completed ? "Completed course " : "In progress course ") + course.display_name + " in Percipio",
+      2048);
+  e.grantable_to = {user_resource_type()};
+  return e;
+}
+
+grant_slot map_status(percipio::activity_status s) {
+  using percipio::activity_status;
+  switch (s) {
+    case activity_status::completed:
+    case activity_status::achieved:
+    case activity_status::listened:
+    case activity_status::read:
+    case activity_status::watched:
+      return grant_slot::completed;
+    case activity_status::started:
+    case activity_status::active:
+      return grant_slot::in_progress;
+    default:
+      return grant_slot::none;
+  }
+}
+
+std::string_view slug_of(grant_slot s) {
+  return s == grant_slot::completed ? slug_completed : s == grant_slot::in_progress ? slug_in_progress : "";
+}
+
+}  // namespace bp::sync

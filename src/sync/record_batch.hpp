@@ -1,0 +1,66 @@
+#pragma once
+// A batch of encoded rows for the writer thread: one arena string holds every field, rows hold
+// offsets into it, so a batch of thousands of grants is two allocations.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bp::sync::detail {
+
+enum class row_kind : std::uint8_t { resource_type, resource, entitlement, grant, remove_grant };
+
+struct span_ref {
+  std::uint32_t offset = 0;
+  std::uint32_t size = 0;
+};
+
+struct row {
+  row_kind kind;
+  std::array<span_ref, 7> f;  // meaning per kind: see the add_* functions
+};
+
+class record_batch {
+ public:
+  bool empty() const { return rows_.empty(); }
+  std::size_t size() const { return rows_.size(); }
+  std::size_t bytes() const { return arena_.size(); }
+  const std::vector<row>& rows() const { return rows_; }
+  std::string_view field(const row& r, std::size_t i) const {
+    return std::string_view(arena_).substr(r.f[i].offset, r.f[i].size);
+  }
+  std::string& arena() { return arena_; }
+
+  span_ref put(std::string_view s) {
+    span_ref ref{static_cast<std::uint32_t>(arena_.size()), static_cast<std::uint32_t>(s.size())};
+    arena_.append(s);
+    return ref;
+  }
+  // f: id, data
+  void add_resource_type(std::string_view id, std::string_view data) {
+    rows_.push_back({row_kind::resource_type, {put(id), put(data)}});
+  }
+  // f: type, id, data
+  void add_resource(std::string_view type, std::string_view id, std::string_view data) {
+    rows_.push_back({row_kind::resource, {put(type), put(id), put(data)}});
+  }
+  // f: resource type, resource id, entitlement id, data
+  void add_entitlement(std::string_view rt, std::string_view rid, std::string_view id, std::string_view data) {
+    rows_.push_back({row_kind::entitlement, {put(rt), put(rid), put(id), put(data)}});
+  }
+  // f: resource type, resource id, entitlement id, principal type, principal id, grant id, data
+  void add_grant(std::string_view rt, std::string_view rid, std::string_view ent, std::string_view ptype,
+                 std::string_view pid, span_ref grant_id, span_ref data) {
+    row r{row_kind::grant, {put(rt), put(rid), put(ent), put(ptype), put(pid), grant_id, data}};
+    rows_.push_back(r);
+  }
+  // f: grant id
+  void add_remove_grant(std::string_view grant_id) { rows_.push_back({row_kind::remove_grant, {put(grant_id)}}); }
+
+ private:
+  std::string arena_;
+  std::vector<row> rows_;
+};
+
+}  // namespace bp::sync::detail

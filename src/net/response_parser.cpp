@@ -93,7 +93,9 @@ struct callbacks {
         if (cl < (64u << 20)) r.body_.reserve(static_cast<std::size_t>(cl) + body_padding);
       }
     }
-    return st.head_request ? 1 : 0;  // 1: no body follows
+    // 1 tells llhttp that no body follows, whatever Content-Length says.
+    bool no_body = st.head_request || r.status_ == 204 || r.status_ == 304 || (informational && r.status_ != 101);
+    return no_body ? 1 : 0;
   }
   static std::error_code deliver(response_parser& r, std::string_view s) {
     auto& st = *r.st_;

@@ -1,0 +1,91 @@
+#pragma once
+// A shared concurrency limiter with AIMD window control and an optional token bucket, so all
+// requests of one service account stay under the server's rate and back off together on 429.
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <list>
+#include <system_error>
+#include <utility>
+
+#include "baton_percipio/core/deadline.hpp"
+
+namespace bp::net {
+
+struct limiter_options {
+  std::size_t max_concurrency = 8;
+  double requests_per_second = 0;  // token bucket refill rate; 0 disables the bucket
+  double burst = 20;               // bucket size
+  // Clock used by the token bucket (tests inject a virtual one). Default: steady_clock::now.
+  std::function<bp::steady_clock::time_point()> clock;
+};
+
+// Single-threaded: use from the executor it was created with.
+class adaptive_limiter {
+ public:
+  class permit {
+   public:
+    permit() = default;
+    permit(permit&& o) noexcept : owner_(std::exchange(o.owner_, nullptr)) {}
+    permit& operator=(permit&& o) noexcept {
+      if (this != &o) {
+        release();
+        owner_ = std::exchange(o.owner_, nullptr);
+      }
+      return *this;
+    }
+    ~permit() { release(); }
+    explicit operator bool() const { return owner_ != nullptr; }
+    void release();
+
+   private:
+    friend class adaptive_limiter;
+    explicit permit(adaptive_limiter* o) : owner_(o) {}
+    adaptive_limiter* owner_ = nullptr;
+  };
+
+  adaptive_limiter(asio::any_io_executor ex, limiter_options opts);
+  ~adaptive_limiter();
+  adaptive_limiter(const adaptive_limiter&) = delete;
+  adaptive_limiter& operator=(const adaptive_limiter&) = delete;
+
+  // Waits for a slot (and a token). Throws std::system_error(operation_aborted) if cancelled.
+  asio::awaitable<permit> acquire();
+  // Waits at most until d: errc::timeout, errc::cancelled, or a valid permit.
+  asio::awaitable<std::pair<std::error_code, permit>> async_acquire(bp::deadline d);
+  // A permit now if a slot and a token are free and nobody is queued; else an empty permit.
+  permit try_acquire();
+
+  void on_rate_limited();  // multiplicative decrease: window halves (min 1)
+  void on_success();       // additive increase: about +1 per window of successes, up to the max
+
+  std::size_t limit() const;  // current concurrency limit (floor of the window)
+  double window() const { return window_; }
+  std::size_t in_use() const { return in_use_; }
+  std::size_t waiting() const { return waiters_.size(); }
+  // Tokens currently in the bucket (after refill); +inf without a bucket.
+  double tokens();
+
+ private:
+  struct waiter;
+  bool slot_free() const { return in_use_ < limit(); }
+  // Takes a token if one is there; otherwise the time until one is.
+  bp::steady_clock::duration take_token();
+  void refill(bp::steady_clock::time_point now);
+  bp::steady_clock::time_point now() const;
+  void release_one();
+  void wake();
+
+  asio::any_io_executor ex_;
+  limiter_options opts_;
+  double window_;
+  std::size_t in_use_ = 0;
+  double tokens_ = 0;
+  bp::steady_clock::time_point last_refill_{};
+  std::list<waiter*> waiters_;
+  std::size_t token_sleepers_ = 0;
+};
+
+}  // namespace bp::net

@@ -1,0 +1,165 @@
+#include "baton_percipio/net/limiter.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <cmath>
+#include <limits>
+
+#include "baton_percipio/net/error.hpp"
+
+namespace bp::net {
+
+struct adaptive_limiter::waiter {
+  explicit waiter(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+  bool woken = false;
+};
+
+void adaptive_limiter::permit::release() {
+  if (owner_ != nullptr) std::exchange(owner_, nullptr)->release_one();
+}
+
+adaptive_limiter::adaptive_limiter(asio::any_io_executor ex, limiter_options opts)
+    : ex_(std::move(ex)), opts_(std::move(opts)) {
+  if (opts_.max_concurrency == 0) opts_.max_concurrency = 1;
+  if (opts_.burst < 1) opts_.burst = 1;
+  window_ = static_cast<double>(opts_.max_concurrency);
+  tokens_ = opts_.burst;
+  last_refill_ = now();
+}
+
+adaptive_limiter::~adaptive_limiter() {
+  for (auto* w : waiters_) w->timer.cancel();
+}
+
+bp::steady_clock::time_point adaptive_limiter::now() const {
+  return opts_.clock ? opts_.clock() : bp::steady_clock::now();
+}
+
+std::size_t adaptive_limiter::limit() const {
+  auto l = static_cast<std::size_t>(std::floor(window_));
+  return l == 0 ? 1 : l;
+}
+
+void adaptive_limiter::refill(bp::steady_clock::time_point t) {
+  if (t <= last_refill_) return;
+  double secs = std::chrono::duration<double>(t - last_refill_).count();
+  tokens_ = std::min(opts_.burst, tokens_ + secs * opts_.requests_per_second);
+  last_refill_ = t;
+}
+
+double adaptive_limiter::tokens() {
+  if (opts_.requests_per_second <= 0) return std::numeric_limits<double>::infinity();
+  refill(now());
+  return tokens_;
+}
+
+bp::steady_clock::duration adaptive_limiter::take_token() {
+  if (opts_.requests_per_second <= 0) return {};
+  refill(now());
+  if (tokens_ >= 1.0) {
+    tokens_ -= 1.0;
+    return {};
+  }
+  auto wait = std::chrono::duration<double>((1.0 - tokens_) / opts_.requests_per_second);
+  auto d = std::chrono::ceil<bp::steady_clock::duration>(wait);
+  return d.count() > 0 ? d : bp::steady_clock::duration(1);
+}
+
+void adaptive_limiter::wake() {
+  // Wake as many queued waiters as there are free slots; each re-checks when it runs.
+  std::size_t free = in_use_ < limit() ? limit() - in_use_ : 0;
+  while (free > 0 && !waiters_.empty()) {
+    waiter* w = waiters_.front();
+    waiters_.pop_front();
+    w->woken = true;
+    w->timer.cancel();
+    --free;
+  }
+}
+
+void adaptive_limiter::release_one() {
+  if (in_use_ > 0) --in_use_;
+  wake();
+}
+
+void adaptive_limiter::on_rate_limited() { window_ = std::max(1.0, std::floor(window_ / 2.0)); }
+
+void adaptive_limiter::on_success() {
+  auto before = limit();
+  window_ = std::min(static_cast<double>(opts_.max_concurrency), window_ + 1.0 / std::floor(window_));
+  if (limit() > before) wake();
+}
+
+adaptive_limiter::permit adaptive_limiter::try_acquire() {
+  if (!waiters_.empty() || token_sleepers_ > 0 || !slot_free()) return permit{};
+  if (take_token().count() != 0) return permit{};
+  ++in_use_;
+  return permit{this};
+}
+
+asio::awaitable<std::pair<std::error_code, adaptive_limiter::permit>> adaptive_limiter::async_acquire(bp::deadline d) {
+  constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+  bool my_turn = false;  // woken from the queue: may go ahead of newcomers
+  while (true) {
+    if ((my_turn || (waiters_.empty() && token_sleepers_ == 0)) && slot_free()) {
+      auto wait = take_token();
+      if (wait.count() == 0) {
+        ++in_use_;
+        co_return std::pair{std::error_code{}, permit{this}};
+      }
+      // A slot but no token: sleep until the bucket has one, keeping our turn.
+      auto until = std::min(d, bp::steady_clock::now() + wait);
+      asio::steady_timer t(ex_);
+      t.expires_at(until);
+      ++token_sleepers_;
+      std::error_code ec;
+      try {
+        std::tie(ec) = co_await t.async_wait(tuple_awaitable);
+      } catch (const std::system_error& e) {
+        ec = e.code();
+      }
+      --token_sleepers_;
+      if (ec == asio::error::operation_aborted) {
+        wake();
+        co_return std::pair{make_error_code(errc::cancelled), permit{}};
+      }
+      if (bp::steady_clock::now() >= d) {
+        wake();
+        co_return std::pair{make_error_code(errc::timeout), permit{}};
+      }
+      my_turn = true;
+      continue;
+    }
+    waiter w(ex_);
+    w.timer.expires_at(d);
+    waiters_.push_back(&w);
+    std::error_code ec;
+    try {
+      std::tie(ec) = co_await w.timer.async_wait(tuple_awaitable);
+    } catch (const std::system_error& e) {
+      ec = e.code();
+    }
+    if (!w.woken) {
+      waiters_.remove(&w);
+      co_return std::pair{make_error_code(ec == asio::error::operation_aborted ? errc::cancelled : errc::timeout),
+                          permit{}};
+    }
+    auto cs = co_await asio::this_coro::cancellation_state;
+    if (cs.cancelled() != asio::cancellation_type::none) {
+      wake();
+      co_return std::pair{make_error_code(errc::cancelled), permit{}};
+    }
+    my_turn = true;
+  }
+}
+
+asio::awaitable<adaptive_limiter::permit> adaptive_limiter::acquire() {
+  auto [ec, p] = co_await async_acquire(bp::no_deadline);
+  if (ec) throw std::system_error(asio::error::operation_aborted, "adaptive_limiter::acquire");
+  co_return std::move(p);
+}
+
+}  // namespace bp::net

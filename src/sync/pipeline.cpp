@@ -107,6 +107,9 @@ class pipeline {
     for (auto i : order) {
       if (errs[i]) std::rethrow_exception(errs[i]);
     }
+    // End of stream: an empty batch. (Closing the channel would drop batches still buffered in it.)
+    auto [ec] = co_await ch_.async_send(asio::error_code{}, record_batch{}, as_tuple(use_awaitable));
+    if (ec) throw sync_error(failure_kind::output, "the c1z writer stopped accepting records");
   }
 
  private:
@@ -387,7 +390,7 @@ summary run_sync(const options& opts, const run_control& ctl, summary* last_summ
         [&]() -> awaitable<void> {
           for (;;) {
             auto [ec, batch] = co_await ch.async_receive(as_tuple(use_awaitable));
-            if (ec) break;
+            if (ec || batch.empty()) break;  // closed (failure) or the end-of-stream batch
             if (!discard.load(std::memory_order_relaxed)) apply(*w, batch, rows_written);
           }
         },
@@ -479,8 +482,10 @@ summary run_sync(const options& opts, const run_control& ctl, summary* last_summ
     s.report_polls = c.report_polls;
   }
 
-  if (sync_failure || writer_error) discard = true;
-  ch.close();  // buffered batches are still delivered, then the receive loop ends
+  if (sync_failure || writer_error) {
+    discard = true;
+    ch.close();  // wakes the writer; whatever is still buffered is dropped
+  }
   writer_thread.join();
 
   try {

@@ -1,11 +1,6 @@
 # Debian package of baton-percipio: /usr/bin/baton-percipio and its man page, runtime Depends from
 # dpkg-shlibdeps. Build it with scripts/package (a Release build, then `cpack -G DEB`).
 # Included at the end of the top-level CMakeLists.txt, once the binary's target exists.
-# tests/deploy checks the Dockerfile, deploy/kubernetes and the man page against the binary's
-# settings; it is not a module, so it is added here rather than by the module test loop.
-if(BP_BUILD_TESTS AND TARGET bp::cli_config AND EXISTS ${PROJECT_SOURCE_DIR}/tests/deploy/CMakeLists.txt)
-  add_subdirectory(${PROJECT_SOURCE_DIR}/tests/deploy ${PROJECT_BINARY_DIR}/tests/deploy)
-endif()
 
 if(NOT TARGET baton-percipio)
   return()

@@ -14,7 +14,7 @@ std::uint64_t summary::rows_unmapped() const {
 
 std::string summary::to_text() const {
   std::string o;
-  auto line = [&](std::string_view k, const std::string& v) { o += fmt::format("  {:<28}{}\n", k, v); };
+  auto line = [&](std::string_view k, const std::string& v) { o += fmt::format("  {:<36}{}\n", k, v); };
   o += ok ? "Sync finished\n" : "Sync failed\n";
   if (!ok) line("error", error);
   line("sync id", sync_id);

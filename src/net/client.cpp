@@ -278,11 +278,13 @@ struct client::impl {
 
   // Writes the request and reads one response on conn. got_bytes: any response byte arrived.
   asio::awaitable<std::error_code> exchange(connection& conn, const std::string& wire, const request& req,
-                                            bp::deadline d, detail::response_parser& parser, bool& got_bytes) {
+                                            bp::deadline d, detail::response_parser& parser, bool& got_bytes,
+                                            const read_gate& gate) {
     auto [wec, written] = co_await bounded(conn.write(wire), bp::step_deadline(d, opts.t.write));
     if (wec) co_return is_peer_close(wec) ? make_error_code(errc::connection_closed) : wec;
     bool first = true;
     while (!parser.message_complete()) {
+      if (gate && !first) co_await gate();
       auto [ec, n] = co_await bounded(conn.read_some(), bp::step_deadline(d, first ? opts.t.first_byte : opts.t.idle_read));
       if (n > 0) {
         bytes_received += n;
@@ -299,9 +301,10 @@ struct client::impl {
     co_return std::error_code{};
   }
 
-  asio::awaitable<std::pair<std::error_code, response>> run(request req, bp::deadline d, body_sink sink, bool streaming) {
+  asio::awaitable<std::pair<std::error_code, response>> run(request req, bp::deadline d, body_sink sink, bool streaming,
+                                                            read_gate gate = {}) {
     try {
-      co_return co_await run_once(std::move(req), d, std::move(sink), streaming);
+      co_return co_await run_once(std::move(req), d, std::move(sink), streaming, std::move(gate));
     } catch (const std::system_error& e) {
       if (!is_abort(e.code())) throw;
     }
@@ -309,7 +312,7 @@ struct client::impl {
   }
 
   asio::awaitable<std::pair<std::error_code, response>> run_once(request req, bp::deadline d, body_sink sink,
-                                                                 bool streaming) {
+                                                                 bool streaming, read_gate gate) {
     response resp;
     if (req.u.scheme != "https" && !(req.u.scheme == "http" && is_loopback_host(req.u.host))) {
       resp.error_detail = "refused " + req.u.origin() + ": only https, or http to a loopback host, is allowed";
@@ -334,7 +337,7 @@ struct client::impl {
       detail::response_parser::limits lim{opts.max_header_bytes, streaming ? 0 : opts.max_body_bytes};
       parser.start(lim, req.method == "HEAD", sink, opts.accept_gzip);
       bool got_bytes = false;
-      ec = co_await exchange(*l.conn, wire, req, d, parser, got_bytes);
+      ec = co_await exchange(*l.conn, wire, req, d, parser, got_bytes, gate);
       l.reusable = !ec && parser.keep_alive();
       bool stale = l.reused && !got_bytes && attempt == 0 &&
                    (ec == errc::connection_closed || is_peer_close(ec));
@@ -386,6 +389,12 @@ asio::awaitable<std::pair<std::error_code, response>> client::async_request(requ
                                                                             body_sink sink) {
   auto self = impl_;
   co_return co_await self->run(std::move(req), d, std::move(sink), true);
+}
+
+asio::awaitable<std::pair<std::error_code, response>> client::async_request(request req, bp::deadline d,
+                                                                            body_sink sink, read_gate gate) {
+  auto self = impl_;
+  co_return co_await self->run(std::move(req), d, std::move(sink), true, std::move(gate));
 }
 
 void client::close_idle() {

@@ -34,6 +34,7 @@ asio::awaitable<std::pair<std::error_code, response>> async_request_with_retry(
     info.status = ec ? 0 : resp.status;
     info.headers = resp.headers;
     info.deadline = d;
+    info.idempotent = req.method != "POST" && req.method != "PATCH";
     if (!ec && resp.status >= 200 && resp.status < 300 && validate) {
       if (auto vec = validate(resp)) {
         info.ec = vec;

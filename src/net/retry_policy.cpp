@@ -58,6 +58,11 @@ decision retry_policy::decide(const attempt_info& info) const {
       d.reason = "not retryable: " + info.ec.message();
       return d;
     }
+    if (!info.idempotent && info.ec != errc::connect_failed) {
+      d.action = retry_action::fail;
+      d.reason = "not retried (the request may have been processed): " + info.ec.message();
+      return d;
+    }
     what = info.ec.message();
     d.delay = std::chrono::milliseconds(
         static_cast<std::int64_t>(draw() * static_cast<double>(backoff_cap(info.attempt, base_delay).count())));

@@ -95,6 +95,16 @@ TEST_CASE("retry decisions") {
     CHECK_FALSE(d.reason.empty());
   }
 
+  SUBCASE("non-idempotent requests retry only connect failures") {
+    auto a = info(1, 0, nullptr, make_error_code(errc::truncated_body));
+    a.idempotent = false;
+    CHECK(p.decide(a).action == retry_action::fail);
+    a.ec = errc::connect_failed;
+    CHECK(p.decide(a).action == retry_action::retry);
+    auto b = info(1, 503);
+    b.idempotent = false;
+    CHECK(p.decide(b).action == retry_action::retry);  // the server said it did not process it
+  }
   SUBCASE("auth failures are never retried, even on the first attempt") {
     auto d = p.decide(info(1, 401));
     CHECK(d.reason.find("token") != std::string::npos);

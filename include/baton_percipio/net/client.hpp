@@ -51,6 +51,9 @@ class client {
   // No max_body_bytes limit applies.
   asio::awaitable<std::pair<std::error_code, response>> async_request(request req, bp::deadline d,
                                                                       body_sink sink);
+  // Streaming with flow control: `gate` is awaited before each further read (see read_gate).
+  asio::awaitable<std::pair<std::error_code, response>> async_request(request req, bp::deadline d,
+                                                                      body_sink sink, read_gate gate);
 
   void close_idle();  // drop pooled connections
 

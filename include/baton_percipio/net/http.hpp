@@ -1,5 +1,6 @@
 #pragma once
 // Request and response values exchanged with bp::net::client.
+#include <asio/awaitable.hpp>
 #include <functional>
 #include <optional>
 #include <string>
@@ -40,6 +41,11 @@ struct response {
 // Streaming body consumer: gets decoded (inflated) body bytes as they arrive. A non-empty
 // return aborts the request with that error and closes the connection.
 using body_sink = std::function<std::error_code(std::string_view chunk)>;
+
+// Awaited before each socket read of a streamed body after the first: a consumer that is behind
+// pauses the download here, so unread bytes wait in the socket buffers (and TCP flow control
+// slows the sender) instead of piling up in memory. Should finish when the coroutine is cancelled.
+using read_gate = std::function<asio::awaitable<void>()>;
 
 bool iequals(std::string_view a, std::string_view b);
 std::optional<std::string_view> find_header(const std::vector<header>& headers, std::string_view name);

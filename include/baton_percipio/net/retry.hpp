@@ -27,6 +27,9 @@ struct attempt_info {
   int status = 0;                    // HTTP status; 0 when no response arrived
   std::span<const header> headers;   // response headers (may be empty)
   bool bad_body = false;             // caller flagged a 2xx whose body is unusable (incomplete JSON)
+  // false for POST: a transport error after the request may have reached the server is not
+  // retried (only connect failures are).
+  bool idempotent = true;
   sys_time now = std::chrono::system_clock::now();            // for HTTP-date Retry-After
   bp::steady_clock::time_point steady_now = bp::steady_clock::now();
   bp::deadline deadline = bp::no_deadline;

@@ -48,6 +48,28 @@ inline std::string_view trim_ws(std::string_view s) noexcept {
   return s;
 }
 
+// Copies `in` with every invalid UTF-8 sequence (bad lead or continuation bytes, truncated,
+// overlong, surrogate or above U+10FFFF) replaced by U+FFFD. Structural JSON bytes are ASCII, so
+// the result has the same JSON structure. Upstream data is not always valid UTF-8; one bad name
+// must not fail a page, and baton-sdk rejects invalid UTF-8 in protobuf strings.
+std::string repair_utf8(std::string_view in);
+
+// Decodes a JSON string token (with its quotes) that simdjson refuses because of a lone surrogate
+// escape such as "\ud800": lone surrogates become U+FFFD, everything else decodes as usual.
+bool decode_string_lenient(std::string_view token, std::string& out);
+
+// True when a JSON string token holds a \u escape of a surrogate (D800-DFFF).
+inline bool has_surrogate_escape(std::string_view token) noexcept {
+  for (std::size_t i = token.find('\\'); i != std::string_view::npos && i + 2 < token.size();
+       i = token.find('\\', i + 2)) {
+    if (token[i + 1] == 'u' && (token[i + 2] == 'd' || token[i + 2] == 'D') && i + 3 < token.size()) {
+      const char c = token[i + 3];
+      if ((c >= '8' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) return true;
+    }
+  }
+  return false;
+}
+
 // A scalar as text: strings as-is, numbers and booleans as their JSON text; null, objects and
 // arrays give "" (type drift in a text field is not fatal).
 inline simdjson::error_code read_text(od::value v, std::string& out) {
@@ -55,6 +77,13 @@ inline simdjson::error_code read_text(od::value v, std::string& out) {
   if (auto e = v.type().get(t)) return e;
   switch (t) {
     case od::json_type::string: {
+      // simdjson 3.0 fails the whole document on a lone surrogate escape: decode those ourselves
+      // (the value is left unconsumed, which On-Demand skips).
+      const std::string_view token = trim_ws(v.raw_json_token());
+      if (has_surrogate_escape(token)) {
+        if (!decode_string_lenient(token, out)) return simdjson::STRING_ERROR;
+        return simdjson::SUCCESS;
+      }
       std::string_view s;
       if (auto e = v.get_string().get(s)) return e;
       out.assign(s);

@@ -155,7 +155,13 @@ result<page<T>> parse_array_page(std::string_view body, std::string_view context
   auto input = st.buffer.load(body);
   const char* base = st.buffer.data();
   od::document doc;
-  if (auto e = st.parser.iterate(input).get(doc)) return json_failure(context, e, 0);
+  if (auto e = st.parser.iterate(input).get(doc)) {
+    if (e != simdjson::UTF8_ERROR) return json_failure(context, e, 0);
+    // Invalid UTF-8 somewhere in the page: parse a repaired copy (bad bytes become U+FFFD).
+    const std::string repaired = repair_utf8(body);
+    if (repaired == body) return json_failure(context, e, 0);
+    return parse_array_page<T>(repaired, context, read);
+  }
   od::json_type t;
   if (auto e = doc.type().get(t)) return json_failure(context, e, location_of(doc, base, 0));
   if (t != od::json_type::array) {

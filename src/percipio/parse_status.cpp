@@ -26,7 +26,12 @@ result<report_status> parse_report_status(std::string_view body, std::string_vie
   auto input = st.buffer.load(body);
   const char* base = st.buffer.data();
   od::document doc;
-  if (auto e = st.parser.iterate(input).get(doc)) return json_failure(context, e, 0);
+  if (auto e = st.parser.iterate(input).get(doc)) {
+    if (e != simdjson::UTF8_ERROR) return json_failure(context, e, 0);
+    const std::string repaired = repair_utf8(body);  // bad bytes become U+FFFD
+    if (repaired == body) return json_failure(context, e, 0);
+    return parse_report_status(repaired, context);
+  }
   auto fail = [&](simdjson::error_code e) { return json_failure(context, e, location_of(doc, base, body.size())); };
   od::json_type t;
   if (auto e = doc.type().get(t)) return fail(e);

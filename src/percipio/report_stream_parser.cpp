@@ -49,6 +49,7 @@ struct report_stream_parser::impl {
 
   std::vector<report_row> rows;
   od::parser parser;
+  simdjson::padded_string repaired;  // a row or block with its invalid UTF-8 replaced
   std::optional<failure> failed;
 
   impl(row_sink s, std::string ctx, options o, stats* stp)
@@ -296,6 +297,11 @@ struct report_stream_parser::impl {
         for (const auto& [b, e] : objects) {
           od::document doc;
           auto err = parser.iterate(simdjson::padded_string_view(buf.get() + b, e - b, cap - b)).get(doc);
+          if (err == simdjson::UTF8_ERROR) {
+            // Invalid UTF-8 in some field of this row (nothing of it was parsed yet): use a repaired copy.
+            repaired = simdjson::padded_string(repair_utf8(std::string_view(buf.get() + b, e - b)));
+            err = parser.iterate(repaired).get(doc);
+          }
           od::object o;
           if (!err) err = doc.get_object().get(o);
           if (!err) err = parse_row(o);
@@ -313,8 +319,17 @@ struct report_stream_parser::impl {
   result<void> parse_many(std::size_t from, std::size_t n) {
     std::size_t batch = 1 << 20;
     while (batch < n) batch <<= 1;
+    const char* data = buf.get() + from;
+    if (!simdjson::validate_utf8(data, n)) {
+      // Rows with invalid UTF-8 in some field: parse a repaired copy of the block instead (offsets
+      // in error messages then refer to the copy).
+      repaired = simdjson::padded_string(repair_utf8(std::string_view(data, n)));
+      data = repaired.data();
+      n = repaired.size();
+      while (batch < n) batch <<= 1;
+    }
     od::document_stream stream;
-    if (auto e = parser.iterate_many(buf.get() + from, n, batch).get(stream))
+    if (auto e = parser.iterate_many(data, n, batch).get(stream))
       return failed = json_failure(context, e, base + from), *failed;
     for (auto it = stream.begin(); it != stream.end(); ++it) {
       od::document_reference doc;

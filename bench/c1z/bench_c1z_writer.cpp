@@ -50,7 +50,7 @@ void for_each_grant(std::size_t n, F&& f) {
   }
 }
 
-sample run(std::size_t n, std::size_t batch, const fs::path& dir, bool keep) {
+sample run(std::size_t n, std::size_t batch, const fs::path& dir, bool keep, std::size_t cache_mib = 128) {
   sample s;
   std::string buf;
   std::size_t sink = 0;
@@ -64,6 +64,7 @@ sample run(std::size_t n, std::size_t batch, const fs::path& dir, bool keep) {
   bp::c1z::writer_options o;
   o.destination = dir / "bench.c1z";
   o.batch_size = batch;
+  o.cache_mib = cache_mib;
   bp::c1z::writer w(o);
   t0 = clock_type::now();
   for_each_grant(n, [&](const bp::c1z::grant_encoder& enc, const std::string& uid) {
@@ -88,6 +89,30 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// User resources as the sync encodes them (UserTrait with email, login and a profile), records/s.
+double user_encode_rate(std::size_t n) {
+  std::vector<double> t;
+  std::string buf;
+  std::size_t sink = 0;
+  for (int r = 0; r < 3; ++r) {
+    const auto t0 = clock_type::now();
+    for (std::size_t i = 0; i < n; ++i) {
+      bp::c1z::resource_record u{"user", user_id(i), "Jane Doe", "", bp::c1z::user_trait_record{}};
+      u.user_trait->emails.push_back({"jane.doe" + std::to_string(i) + "@example.com", true});
+      u.user_trait->login = "jane.doe" + std::to_string(i);
+      u.user_trait->profile = {{"first_name", std::string("Jane")}, {"last_name", std::string("Doe")},
+                               {"user_status", std::string("ACTIVE")}, {"is_active", true},
+                               {"role", std::string("Learner")}, {"job_title", std::string("Engineer")}};
+      buf.clear();
+      bp::c1z::encode_resource(u, buf);
+      sink += buf.size();
+    }
+    t.push_back(std::chrono::duration<double>(clock_type::now() - t0).count());
+  }
+  if (sink == 0) std::abort();
+  return n / median(t);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,6 +120,7 @@ int main(int argc, char** argv) {
   const fs::path dir = argc > 2 ? fs::path(argv[2]) : fs::temp_directory_path();
   const bool keep = argc > 3 && std::string(argv[3]) == "--keep";
   std::printf("grants=%zu dir=%s (median of 3 runs)\n", n, dir.c_str());
+  std::printf("user resource encode (record built + encoded): %.0f records/s\n", user_encode_rate(200'000));
   std::printf("%8s %14s %14s %11s %8s %10s %14s %8s %8s\n", "batch", "encode rows/s", "insert rows/s", "finalize s",
               "index s", "compress s", "total rows/s", "db MiB", "c1z MiB");
   for (const std::size_t batch : {1'000, 10'000, 100'000}) {
@@ -112,6 +138,20 @@ int main(int argc, char** argv) {
     std::printf("%8zu %14.0f %14.0f %11.2f %8.2f %10.2f %14.0f %8.1f %8.1f\n", batch, n / median(enc),
                 n / median(ins), median(fin), median(idx), median(cmp), n / median(tot), last.db_bytes / 1048576.0,
                 last.file_bytes / 1048576.0);
+    std::fflush(stdout);
+  }
+  // SQLite page cache of the working database (writer_options::cache_mib; peak RSS follows it).
+  std::printf("%8s %14s %11s %8s %14s\n", "cache MiB", "insert rows/s", "finalize s", "index s", "total rows/s");
+  for (const std::size_t cache : {8, 32, 128}) {
+    std::vector<double> ins, fin, idx, tot;
+    for (int i = 0; i < 3; ++i) {
+      const auto s = run(n, 20'000, dir, false, cache);
+      ins.push_back(s.insert_s);
+      fin.push_back(s.finalize_s);
+      idx.push_back(s.index_s);
+      tot.push_back(s.insert_s + s.finalize_s);
+    }
+    std::printf("%8zu %14.0f %11.2f %8.2f %14.0f\n", cache, n / median(ins), median(fin), median(idx), n / median(tot));
     std::fflush(stdout);
   }
 }

@@ -1,8 +1,12 @@
 #include "sync_command.hpp"
 
+#include <optional>
+
 #include "baton_percipio/cli/exit_codes.hpp"
 #include "baton_percipio/core/log.hpp"
+#include "baton_percipio/metrics/registry.hpp"
 #include "baton_percipio/sync/run.hpp"
+#include "daemon.hpp"
 
 namespace bp::cli {
 
@@ -27,8 +31,6 @@ sync::options make_sync_options(const config& cfg) {
   return o;
 }
 
-namespace {
-
 int exit_code_for(sync::failure_kind k) {
   switch (k) {
     case sync::failure_kind::configuration: return exit_config;
@@ -40,6 +42,8 @@ int exit_code_for(sync::failure_kind k) {
   }
   return exit_internal;
 }
+
+namespace {
 
 void print_summary(const config& cfg, const sync::summary& s, std::ostream& err) {
   if (log::parse_format(cfg.log_format) == log::format::console) {
@@ -53,19 +57,39 @@ void print_summary(const config& cfg, const sync::summary& s, std::ostream& err)
 }  // namespace
 
 int run_sync_command(const config& cfg, std::ostream& /*out*/, std::ostream& err) {
-  sync::run_control ctl;
-  ctl.handle_signals = true;
-  sync::summary s;
-  try {
-    s = sync::run_sync(make_sync_options(cfg), ctl, &s);
-    print_summary(cfg, s, err);
-    return exit_ok;
-  } catch (const sync::sync_error& e) {
-    log::error("sync failed", {{"error", e.what()}});
-    print_summary(cfg, s, err);
-    err << log::redact(std::string("error: ") + e.what()) << '\n';
-    return exit_code_for(e.kind());
+  // Signals first: every thread started from here on (metrics, sync, writer) inherits the blocked mask.
+  stop_signal stop;
+  signal_watcher signals(stop);
+
+  metrics::registry reg;
+  const auto opts = make_sync_options(cfg);
+  note_existing_output(reg, opts.destination);
+  std::unique_ptr<background_metrics> endpoint;
+  if (!cfg.metrics_addr.empty()) {
+    std::error_code ec;
+    endpoint = background_metrics::start(cfg.metrics_host, cfg.metrics_port, reg, ec);
+    if (!endpoint) {
+      err << log::redact("error: --metrics-addr / BATON_METRICS_ADDR: cannot listen on \"" + cfg.metrics_addr +
+                         "\": " + ec.message())
+          << '\n';
+      return exit_config;
+    }
+    log::info("metrics endpoint listening", {{"addr", cfg.metrics_addr}, {"port", endpoint->port()}});
   }
+
+  runner_hooks hooks;
+  hooks.on_sync_done = [&](const sync_outcome& o) { print_summary(cfg, o.summary, err); };
+
+  if (cfg.interval) {
+    daemon_settings ds;
+    ds.interval = *cfg.interval;
+    return run_daemon(opts, ds, stop, &reg, hooks).exit_code;
+  }
+
+  auto o = run_one_sync(opts, stop, &reg, hooks);
+  if (o.ok) return exit_ok;
+  err << "error: " << o.error << '\n';
+  return exit_code_for(o.kind);
 }
 
 }  // namespace bp::cli

@@ -4,12 +4,17 @@
 
 #include "baton_percipio/cli/config.hpp"
 #include "baton_percipio/sync/options.hpp"
+#include "baton_percipio/sync/run.hpp"
 
 namespace bp::cli {
 
 // Maps the command-line configuration onto the sync's options.
 sync::options make_sync_options(const config& cfg);
-// Runs the sync; prints the summary on err (text for console logs, one JSON line otherwise).
+// The exit status of a sync that failed this way (one-shot mode).
+int exit_code_for(sync::failure_kind k);
+// Runs one sync, or the --interval daemon (see daemon.hpp), with the --metrics-addr endpoint when
+// set. Prints each summary on err (text for console logs, one JSON line otherwise). SIGINT/SIGTERM
+// cancel: a one-shot sync then exits exit_interrupted, the daemon exits exit_ok.
 int run_sync_command(const config& cfg, std::ostream& out, std::ostream& err);
 
 }  // namespace bp::cli

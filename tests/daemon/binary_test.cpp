@@ -8,6 +8,7 @@
 #include "baton_percipio/c1z/reader.hpp"
 #include "baton_percipio/fixture/recorded_tenant.hpp"
 #include "baton_percipio/sync/run.hpp"
+#include "daemon.hpp"
 #include "daemon/process.hpp"
 #include "daemon/scrape.hpp"
 #include "sync/sync_test_env.hpp"
@@ -111,4 +112,44 @@ TEST_CASE("binary: SIGTERM mid-sync exits 0 promptly and keeps the last good fil
   std::size_t entries = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++entries;
   CHECK(entries == 1);
+}
+
+TEST_CASE("binary: a one-shot sync interrupted by SIGINT exits 130 and writes nothing") {
+  auto tenant = recorded();
+  fx::options slow;
+  slow.pending_polls = 1000000;
+  fx::background_server pending(tenant, slow);
+  scratch_dir dir;
+  const auto file = dir / "once.c1z";
+  child_process p(BP_CLI_BINARY,
+                  {"--base-url", pending.base_url(), "--file", file.string(), "--metrics-addr", "127.0.0.1:0"},
+                  daemon_env);
+  REQUIRE(p.started());
+  const auto port = metrics_port(p);
+  REQUIRE_MESSAGE(p.wait_for([&] { return p.err().find("report requested") != std::string::npos; }, 15s), p.err());
+  auto m = fetch(port, "/metrics");
+  CHECK(sample(m.body, "baton_percipio_sync_in_progress") == 1);
+  CHECK(fetch(port, "/readyz").status == 503);  // no file, no success yet
+  p.signal(SIGINT);
+  auto st = p.wait_exit(6s);
+  REQUIRE_MESSAGE(st.has_value(), p.err());
+  CHECK(*st == 130);
+  CHECK(std::filesystem::is_empty(dir.path()));
+}
+
+TEST_CASE("binary: a metrics address already in use is a configuration error") {
+  bp::metrics::registry reg;
+  std::error_code ec;
+  auto taken = bp::cli::background_metrics::start("127.0.0.1", 0, reg, ec);
+  REQUIRE(taken);
+  scratch_dir dir;
+  child_process p(BP_CLI_BINARY,
+                  {"--base-url", "http://127.0.0.1:1", "--file", (dir / "x.c1z").string(), "--metrics-addr",
+                   "127.0.0.1:" + std::to_string(taken->port())},
+                  daemon_env);
+  REQUIRE(p.started());
+  auto st = p.wait_exit(10s);
+  REQUIRE(st.has_value());
+  CHECK(*st == 2);
+  CHECK(p.err().find("error: --metrics-addr / BATON_METRICS_ADDR: cannot listen on") != std::string::npos);
 }

@@ -156,7 +156,9 @@ TEST_CASE("fixture: paging headers missing, mixed case, gzip") {
 TEST_CASE("fixture: 429 storm from the rate limit, 5xx bursts, cut pages") {
   auto t = tenant(3100, 1500, 2000);
   fx::options o;
-  o.rate_limit_rps = 200;
+  // Three requests start together (users page 0, catalog page 0, report POST) against a burst of 2
+  // refilled every 200 ms: at least one 429 however fast or slow the build is.
+  o.rate_limit_rps = 5;
   o.rate_limit_burst = 2;
   o.retry_after = fx::retry_after_mode::absent;
   for (const char* f : {"users:503:n=1-2", "catalog:502:n=2", "users:malformed:n=3", "catalog:empty:n=1",
@@ -168,6 +170,8 @@ TEST_CASE("fixture: 429 storm from the rate limit, 5xx bursts, cut pages") {
   fx::background_server s(t, o);
   auto cfg = config_for(s);
   cfg.retry.max_attempts = 30;
+  cfg.retry.rate_limit_base = std::chrono::milliseconds(50);  // waits long enough for the bucket to refill
+  cfg.retry.max_delay = std::chrono::milliseconds(200);
   auto r = full_sync(cfg);
   check_complete(r, *t);
   CHECK(r.counters.rate_limited > 0);

@@ -498,6 +498,20 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
       }
       return {};
     };
+    // Backpressure: the download pauses while this many parsed batches (about 4096 rows each) wait
+    // for on_rows, so a report of any size needs bounded memory when the consumer is slower.
+    constexpr std::size_t max_pending_batches = 4;
+    asio::steady_timer space(m.ex, bp::steady_clock::time_point::max());
+    net::read_gate gate = [&]() -> awaitable<void> {
+      while (pending.size() >= max_pending_batches) {
+        space.expires_at(bp::steady_clock::time_point::max());
+        std::error_code ec;
+        co_await space.async_wait(asio::redirect_error(use_awaitable, ec));
+        auto cs = co_await asio::this_coro::cancellation_state;
+        if (cs.cancelled() != asio::cancellation_type::none)
+          throw std::system_error(make_error_code(asio::error::operation_aborted));
+      }
+    };
     auto download = [&]() -> awaitable<void> {
       auto req = m.make_request("GET", target);
       std::pair<std::error_code, net::response> res;
@@ -507,7 +521,7 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
           res.first = lec;
         } else {
           ++m.direct_requests;
-          res = co_await m.http.async_request(std::move(*req), rd, sink);
+          res = co_await m.http.async_request(std::move(*req), rd, sink, gate);
         }
       }
       out.ec = res.first;
@@ -520,6 +534,7 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
         while (!pending.empty()) {
           auto batch = std::move(pending.front());
           pending.pop_front();
+          space.cancel();  // wakes a download waiting in `gate`
           co_await on_rows(std::span<const report_row>(batch));
         }
         if (download_done) break;
@@ -623,6 +638,7 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
       if (bp::steady_clock::now() >= rd) co_return timeout_failure();
       delay = std::min(delay * 2, cfg.poll_max);
       next_at = bp::step_deadline(rd, delay);
+      if (cfg.before_report_poll) co_await cfg.before_report_poll();
       ++m.polls;
       auto out = co_await poll_once(target);
       using K = poll_outcome::kind;

@@ -231,6 +231,8 @@ class pipeline {
     if (users_done_ && courses_done_) ready_.cancel();
   }
 
+ public:
+  // Until users and courses are known (report rows cannot be mapped before). Throws when cancelled.
   awaitable<void> wait_ready() {
     while (!(users_done_ && courses_done_)) {
       co_await ready_.async_wait(as_tuple(use_awaitable));
@@ -241,6 +243,7 @@ class pipeline {
     }
   }
 
+ private:
   awaitable<void> fetch_report(bp::deadline d) {
     auto r = co_await api_.async_report(
         d, [this](std::span<const percipio::report_row> rows) -> awaitable<void> { co_await on_rows(rows); });
@@ -412,6 +415,11 @@ summary run_sync(const options& opts, const run_control& ctl, summary* last_summ
     auto api_cfg = opts.api;
     api_cfg.on_report_restart = [&pipe] {
       if (pipe) pipe->restart_row_statistics();
+    };
+    // The report download starts once rows can be mapped: its backpressure would otherwise hold the
+    // connection open, unread, for as long as users and courses take to list.
+    api_cfg.before_report_poll = [&pipe]() -> awaitable<void> {
+      if (pipe) co_await pipe->wait_ready();
     };
     percipio::api_client api(io.get_executor(), http, api_cfg);
     pipeline p(opts, api, ch, s, prog);

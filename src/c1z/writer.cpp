@@ -1,12 +1,15 @@
 #include "baton_percipio/c1z/writer.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -21,11 +24,74 @@ namespace fs = std::filesystem;
 using detail::throw_errno;
 using detail::throw_error;
 
+namespace {
+
+// When this process started (static initialisation, or fork() for a child: pthread_atfork resets it).
+// Leftovers older than this cannot belong to a writer of this process.
+std::atomic<std::int64_t> process_start_ns{0};
+
+void note_process_start() noexcept {
+  process_start_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
+}
+
+const bool process_start_noted = [] {
+  note_process_start();
+  ::pthread_atfork(nullptr, nullptr, &note_process_start);
+  return true;
+}();
+
+// ".NAME.work-XXXXXX" or ".NAME.tmp-XXXXXX" with a mkstemp suffix: our own naming, nothing else.
+bool is_our_leftover(std::string_view entry, std::string_view dest_name) {
+  for (std::string_view kind : {".work-", ".tmp-"}) {
+    const std::size_t prefix = 1 + dest_name.size() + kind.size();
+    if (entry.size() != prefix + 6 || entry[0] != '.' || entry.substr(1, dest_name.size()) != dest_name ||
+        entry.substr(1 + dest_name.size(), kind.size()) != kind)
+      continue;
+    bool suffix_ok = true;
+    for (char c : entry.substr(prefix)) {
+      const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      suffix_ok = suffix_ok && alnum;
+    }
+    if (suffix_ok) return true;
+  }
+  return false;
+}
+
+// Removes working directories and temporary files that a killed writer of the same destination left
+// in dir. Only entries with our exact naming, of our own file type (no symlinks), last modified before
+// this process started, and not locked by a live writer (each writer holds an flock on its working
+// directory and temporary file) are removed. Best effort: errors are ignored.
+void remove_stale_leftovers(const fs::path& dir, std::string_view dest_name) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path p = it->path();
+    const std::string name = p.filename().string();
+    if (!is_our_leftover(name, dest_name)) continue;
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0) continue;
+    const bool is_dir = S_ISDIR(st.st_mode);
+    if (!is_dir && !S_ISREG(st.st_mode)) continue;
+    if (st.st_uid != ::geteuid()) continue;
+    const std::int64_t mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    if (mtime_ns >= process_start_ns.load()) continue;
+    detail::fd_guard fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (is_dir ? O_DIRECTORY : 0)));
+    if (fd.get() < 0 || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;  // a live writer holds it
+    std::error_code rec;
+    if (is_dir) fs::remove_all(p, rec);
+    else fs::remove(p, rec);
+  }
+}
+
+}  // namespace
+
 struct writer::impl {
   writer_options opt;
   fs::path work_dir;
   fs::path db_path;
   fs::path tmp_file;  // set while the compressed temp file exists
+  int work_lock = -1;  // fd of work_dir with an flock, held while this writer lives
   sqlite3* db = nullptr;
   sqlite3_stmt* ins_rt = nullptr;
   sqlite3_stmt* ins_res = nullptr;
@@ -63,8 +129,15 @@ struct writer::impl {
 
   void open() {
     const fs::path parent = opt.temp_dir.empty() ? opt.destination.parent_path() : opt.temp_dir;
-    work_dir = detail::make_temp_dir(parent.empty() ? fs::path(".") : parent,
-                                     "." + opt.destination.filename().string() + ".work-");
+    const fs::path dest_dir = opt.destination.parent_path().empty() ? fs::path(".") : opt.destination.parent_path();
+    const std::string dest_name = opt.destination.filename().string();
+    // Leftovers of a killed earlier run of the same destination (kill -9, power loss).
+    remove_stale_leftovers(dest_dir, dest_name);
+    if (!opt.temp_dir.empty()) remove_stale_leftovers(opt.temp_dir, dest_name);
+    work_dir = detail::make_temp_dir(parent.empty() ? fs::path(".") : parent, "." + dest_name + ".work-");
+    // Held while this writer lives: marks the directory as in use for other processes' cleanup.
+    work_lock = ::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (work_lock >= 0) (void)::flock(work_lock, LOCK_EX | LOCK_NB);
     db_path = work_dir / "db";
     if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK)
@@ -145,6 +218,8 @@ struct writer::impl {
     tmp_file.clear();
     if (!work_dir.empty()) fs::remove_all(work_dir, ec);
     work_dir.clear();
+    if (work_lock >= 0) ::close(work_lock);
+    work_lock = -1;
   }
 
   void write_sync_run() {
@@ -180,6 +255,7 @@ struct writer::impl {
     detail::fd_guard out(::mkostemp(name.data(), O_CLOEXEC));
     if (out.get() < 0) throw_errno("create temporary file in", dir, errno);
     tmp_file = name.data();
+    (void)::flock(out.get(), LOCK_EX | LOCK_NB);  // in use (see remove_stale_leftovers)
     if (::fchmod(out.get(), static_cast<mode_t>(opt.file_mode)) != 0) throw_errno("chmod", tmp_file, errno);
 
     detail::write_all(out.get(), detail::magic, sizeof detail::magic, tmp_file);

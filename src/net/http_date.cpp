@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -117,12 +118,15 @@ std::optional<std::chrono::milliseconds> parse_rate_limit_reset(std::string_view
   double v = 0;
   auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
   if (value.empty() || ec != std::errc{} || p != value.data() + value.size() || !(v >= 0)) return std::nullopt;
+  constexpr double max_wait_s = 366.0 * 24 * 3600;
   if (v > 1e9) {  // a Unix time
-    auto when = sys_time(std::chrono::duration_cast<sys_time::duration>(std::chrono::duration<double>(v)));
-    if (when <= now) return std::chrono::milliseconds(0);
-    return std::chrono::ceil<std::chrono::milliseconds>(when - now);
+    // In double seconds: a huge value (1e20) must not overflow the nanosecond clock (UB; found by
+    // fuzz_headers). The wait is capped like a delta.
+    const double wait = v - std::chrono::duration<double>(now.time_since_epoch()).count();
+    if (!(wait > 0)) return std::chrono::milliseconds(0);
+    return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(std::min(wait, max_wait_s) * 1000.0)));
   }
-  if (v > 366.0 * 24 * 3600) v = 366.0 * 24 * 3600;
+  if (v > max_wait_s) v = max_wait_s;
   return std::chrono::milliseconds(static_cast<std::int64_t>(v * 1000.0 + 0.5));
 }
 

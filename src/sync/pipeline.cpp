@@ -413,6 +413,7 @@ summary run_sync(const options& opts, const run_control& ctl, summary* last_summ
     net::client http(io.get_executor(), opts.http);
     pipeline* pipe = nullptr;
     auto api_cfg = opts.api;
+    api_cfg.max_report_bytes = opts.max_report_bytes;
     api_cfg.on_report_restart = [&pipe] {
       if (pipe) pipe->restart_row_statistics();
     };

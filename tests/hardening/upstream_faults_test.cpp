@@ -203,9 +203,7 @@ TEST_CASE("an endless chunked page is refused at max_body_bytes (max page size)"
   px.stop();
 }
 
-// max_report_bytes (sync::options, --max-report-bytes) is not enforced by percipio::api_client yet:
-// the report streams until the report timeout. Skipped until the api_client checks it.
-TEST_CASE("an endless report body is refused at max_report_bytes" * doctest::skip()) {
+TEST_CASE("an endless report body is refused at max_report_bytes") {
   auto t = small_tenant(30, 30, 200);
   fx::background_server up(t);
   const std::uint16_t port = up.port();

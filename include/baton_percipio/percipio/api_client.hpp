@@ -42,6 +42,9 @@ struct client_config {
   int download_attempts = 3;    // same GET for a truncated/malformed report array
   int report_jobs = 2;          // first job plus one new job (after 404 or failed downloads)
   int max_bad_polls = 5;        // consecutive empty/non-JSON/odd poll bodies tolerated, then fail
+  // Decoded bytes of one report download; a larger report fails the sync (report_failed) instead of
+  // streaming forever. 0 = no limit. The CLI's --max-report-bytes.
+  std::uint64_t max_report_bytes = 0;
   std::function<std::chrono::system_clock::time_point()> clock;  // report window; default system_clock
   // Called after a report download failed part-way: rows delivered so far will be delivered again
   // from the start, so per-row statistics should restart.

@@ -13,6 +13,7 @@ asio::awaitable<std::pair<std::error_code, response>> async_request_with_retry(
     client& c, request req, bp::deadline d, const retry_policy& policy, adaptive_limiter* limiter,
     retry_stats& stats, response_validator validate) {
   constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+  int rate_limited = 0;  // 429 answers so far: they do not use up max_attempts
   for (int attempt = 1;; ++attempt) {
     std::pair<std::error_code, response> result;
     {
@@ -46,9 +47,11 @@ asio::awaitable<std::pair<std::error_code, response>> async_request_with_retry(
       ++stats.transport_errors;
     } else if (resp.status == 429) {
       ++stats.rate_limited;
+      ++rate_limited;
     } else if (resp.status >= 500) {
       ++stats.server_errors;
     }
+    info.rate_limited = rate_limited;
     decision dec = policy.decide(info);
     if (limiter != nullptr) {
       if (dec.rate_limited) {

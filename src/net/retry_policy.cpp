@@ -122,7 +122,15 @@ decision retry_policy::decide(const attempt_info& info) const {
     }
   }
 
-  if (info.attempt >= max_attempts) {
+  const bool answer_429 = !info.ec && info.status == 429;
+  if (answer_429) {
+    const int seen = std::max(info.rate_limited, 1);
+    if (max_rate_limited_attempts > 0 && seen >= max_rate_limited_attempts) {
+      d.action = retry_action::give_up;
+      d.reason = what + ": giving up after " + std::to_string(seen) + " rate-limited answers";
+      return d;
+    }
+  } else if (info.attempt - info.rate_limited >= max_attempts) {
     d.action = retry_action::give_up;
     d.reason = what + ": giving up after " + std::to_string(info.attempt) + " attempts";
     return d;

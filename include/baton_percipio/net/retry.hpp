@@ -27,6 +27,7 @@ struct attempt_info {
   int status = 0;                    // HTTP status; 0 when no response arrived
   std::span<const header> headers;   // response headers (may be empty)
   bool bad_body = false;             // caller flagged a 2xx whose body is unusable (incomplete JSON)
+  int rate_limited = 0;              // 429 answers among the attempts so far (this one included)
   // false for POST: a transport error after the request may have reached the server is not
   // retried (only connect failures are).
   bool idempotent = true;
@@ -51,7 +52,10 @@ struct decision {
 };
 
 struct retry_policy {
+  // Attempts per request, not counting 429 answers: rate limiting is the server asking us to slow
+  // down, so 429s are retried until the deadline (or max_rate_limited_attempts, when set).
   int max_attempts = 5;
+  int max_rate_limited_attempts = 0;  // 429 answers per request before giving up; 0 = no cap
   std::chrono::milliseconds base_delay{1000};        // 5xx / transport backoff base
   std::chrono::milliseconds max_delay{60000};        // backoff cap
   std::chrono::milliseconds rate_limit_base{5000};   // 429 backoff base when no header says more

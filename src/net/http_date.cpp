@@ -38,6 +38,9 @@ bool parse_time(std::string_view s, int& h, int& m, int& sec) {
 
 std::optional<sys_time> make_time(int y, int mon, int d, int h, int m, int s) {
   using namespace std::chrono;
+  // sys_time counts nanoseconds (years 1678..2262): anything outside 1900..2200 is garbage and
+  // would overflow the conversion (found by fuzz_headers with "Sun Nov  6 08:49:37 4").
+  if (y < 1900 || y > 2200) return std::nullopt;
   year_month_day ymd{year{y}, month{static_cast<unsigned>(mon)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return std::nullopt;
   return sys_time(sys_days(ymd)) + hours(h) + minutes(m) + seconds(s);

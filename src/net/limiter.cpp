@@ -26,6 +26,9 @@ adaptive_limiter::adaptive_limiter(asio::any_io_executor ex, limiter_options opt
   if (opts_.max_concurrency == 0) opts_.max_concurrency = 1;
   if (opts_.burst < 1) opts_.burst = 1;
   window_ = static_cast<double>(opts_.max_concurrency);
+  if (opts_.requests_per_second < 0) opts_.requests_per_second = 0;
+  opts_.min_requests_per_second = std::min(opts_.requests_per_second, std::max(opts_.min_requests_per_second, 1e-3));
+  rate_ = opts_.requests_per_second;
   tokens_ = opts_.burst;
   last_refill_ = now();
 }
@@ -43,10 +46,15 @@ std::size_t adaptive_limiter::limit() const {
   return l == 0 ? 1 : l;
 }
 
+double adaptive_limiter::burst() const {
+  // After a 429 the server's burst is evidently smaller than ours: shrink it with the rate.
+  return std::max(1.0, opts_.burst * rate_ / opts_.requests_per_second);
+}
+
 void adaptive_limiter::refill(bp::steady_clock::time_point t) {
-  if (t <= last_refill_) return;
+  if (t <= last_refill_) return;  // also while a pause holds (last_refill_ is then in the future)
   double secs = std::chrono::duration<double>(t - last_refill_).count();
-  tokens_ = std::min(opts_.burst, tokens_ + secs * opts_.requests_per_second);
+  tokens_ = std::min(burst(), tokens_ + secs * rate_);
   last_refill_ = t;
 }
 
@@ -57,13 +65,15 @@ double adaptive_limiter::tokens() {
 }
 
 bp::steady_clock::duration adaptive_limiter::take_token() {
+  const auto t = now();
+  if (t < hold_until_) return hold_until_ - t;
   if (opts_.requests_per_second <= 0) return {};
-  refill(now());
+  refill(t);
   if (tokens_ >= 1.0) {
     tokens_ -= 1.0;
     return {};
   }
-  auto wait = std::chrono::duration<double>((1.0 - tokens_) / opts_.requests_per_second);
+  auto wait = std::chrono::duration<double>((1.0 - tokens_) / rate_);
   auto d = std::chrono::ceil<bp::steady_clock::duration>(wait);
   return d.count() > 0 ? d : bp::steady_clock::duration(1);
 }
@@ -85,11 +95,28 @@ void adaptive_limiter::release_one() {
   wake();
 }
 
-void adaptive_limiter::on_rate_limited() { window_ = std::max(1.0, std::floor(window_ / 2.0)); }
+void adaptive_limiter::on_rate_limited(bp::steady_clock::duration pause, std::uint64_t sent_epoch) {
+  const auto t = now();
+  if (sent_epoch >= epoch_) {
+    ++epoch_;
+    window_ = std::max(1.0, std::floor(window_ / 2.0));
+    rate_ = std::max(opts_.min_requests_per_second, rate_ / 2.0);
+  }
+  hold_until_ = std::max(hold_until_, t + std::max(pause, bp::steady_clock::duration::zero()));
+  if (opts_.requests_per_second > 0) {
+    refill(t);
+    tokens_ = 0;  // what we thought we had, the server did not
+    last_refill_ = std::max(last_refill_, hold_until_);
+  }
+}
 
 void adaptive_limiter::on_success() {
   auto before = limit();
   window_ = std::min(static_cast<double>(opts_.max_concurrency), window_ + 1.0 / std::floor(window_));
+  if (rate_ < opts_.requests_per_second) {
+    refill(now());  // tokens so far at the old rate
+    rate_ = std::min(opts_.requests_per_second, rate_ + opts_.requests_per_second * opts_.rate_increase);
+  }
   if (limit() > before) wake();
 }
 

@@ -16,12 +16,14 @@ asio::awaitable<std::pair<std::error_code, response>> async_request_with_retry(
   int rate_limited = 0;  // 429 answers so far: they do not use up max_attempts
   for (int attempt = 1;; ++attempt) {
     std::pair<std::error_code, response> result;
+    std::uint64_t sent_epoch = 0;
     {
       adaptive_limiter::permit permit;
       if (limiter != nullptr) {
         auto [lec, p] = co_await limiter->async_acquire(d);
         if (lec) co_return std::pair{lec, response{}};
         permit = std::move(p);
+        sent_epoch = limiter->epoch();
       }
       ++stats.attempts;
       result = co_await c.async_request(req, d);
@@ -55,7 +57,7 @@ asio::awaitable<std::pair<std::error_code, response>> async_request_with_retry(
     decision dec = policy.decide(info);
     if (limiter != nullptr) {
       if (dec.rate_limited) {
-        limiter->on_rate_limited();
+        limiter->on_rate_limited(dec.delay, sent_epoch);
       } else if (dec.action == retry_action::success) {
         limiter->on_success();
       }

@@ -393,6 +393,7 @@ struct poll_outcome {
   std::string message;
   std::error_code ec;
   net::response resp;  // headers/status (body only when buffered)
+  std::uint64_t sent_epoch = 0;  // the limiter's epoch when the GET got its permit
 };
 
 constexpr std::size_t sniff_limit = 256 * 1024;       // error pages and status objects fit below this
@@ -428,9 +429,11 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
       req->headers.push_back({"Content-Type", "application/json"});
       req->body = body;
       std::pair<std::error_code, net::response> res;
+      std::uint64_t sent_epoch = 0;
       {
         auto [lec, permit] = co_await m.lim.async_acquire(rd);
         if (lec) co_return timeout_failure();
+        sent_epoch = m.lim.epoch();
         ++m.direct_requests;
         res = co_await m.http.async_request(std::move(*req), rd);
       }
@@ -446,7 +449,7 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
         info.headers = resp.headers;
         info.deadline = rd;
         const auto dec = cfg.retry.decide(info);
-        if (resp.status == 429) m.lim.on_rate_limited();
+        if (resp.status == 429) m.lim.on_rate_limited(dec.delay, sent_epoch);
         // No job was created either way; lost requests are bounded by post_attempts, 429s by the
         // retry policy.
         if (ec) ++lost;
@@ -534,6 +537,7 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
           res.first = lec;
         } else {
           ++m.direct_requests;
+          out.sent_epoch = m.lim.epoch();
           res = co_await m.http.async_request(std::move(*req), rd, sink, gate);
         }
       }
@@ -713,7 +717,7 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
           const auto dec = cfg.retry.decide(info);
           if (dec.rate_limited) {
             ++m.direct_429;
-            m.lim.on_rate_limited();
+            m.lim.on_rate_limited(dec.delay, out.sent_epoch);
           }
           if (dec.action == net::retry_action::retry) {
             next_at = bp::step_deadline(rd, dec.delay);

@@ -13,11 +13,18 @@
 namespace bp::net {
 namespace {
 using namespace std::chrono_literals;
+// A limiter with only a concurrency window (no token bucket).
+[[maybe_unused]] limiter_options window_only(std::size_t n) {
+  limiter_options o;
+  o.max_concurrency = n;
+  o.burst = 1;
+  return o;
+}
 }
 
 TEST_CASE("AIMD window") {
   asio::io_context io;
-  adaptive_limiter lim(io.get_executor(), {8, 0, 1, {}});
+  adaptive_limiter lim(io.get_executor(), window_only(8));
   CHECK(lim.limit() == 8);
   lim.on_rate_limited();
   CHECK(lim.limit() == 4);
@@ -39,7 +46,7 @@ TEST_CASE("AIMD window") {
 
 TEST_CASE("permits bound concurrency and waiters are woken in order") {
   asio::io_context io;
-  adaptive_limiter lim(io.get_executor(), {2, 0, 1, {}});
+  adaptive_limiter lim(io.get_executor(), window_only(2));
   std::vector<adaptive_limiter::permit> held;
   std::vector<int> order;
   int done = 0;
@@ -85,7 +92,7 @@ TEST_CASE("permits bound concurrency and waiters are woken in order") {
 
 TEST_CASE("acquire with a deadline and cancellation") {
   asio::io_context io;
-  adaptive_limiter lim(io.get_executor(), {1, 0, 1, {}});
+  adaptive_limiter lim(io.get_executor(), window_only(1));
   auto first = lim.try_acquire();
   REQUIRE(first);
   std::error_code got;
@@ -138,6 +145,80 @@ TEST_CASE("token bucket on a virtual clock") {
   CHECK_FALSE(lim.try_acquire());
   t += 10s;
   CHECK(lim.tokens() == doctest::Approx(3.0));  // refill stops at the burst size
+}
+
+TEST_CASE("a 429 empties the bucket, holds every request for the pause and halves the rate once per burst") {
+  asio::io_context io;
+  auto t = bp::steady_clock::time_point(100s);
+  limiter_options o;
+  o.max_concurrency = 8;
+  o.requests_per_second = 4;
+  o.burst = 20;
+  o.clock = [&] { return t; };
+  adaptive_limiter lim(io.get_executor(), o);
+  // Eight requests go out together (same epoch); all are answered 429 with Retry-After: 2.
+  const auto sent = lim.epoch();
+  for (int i = 0; i < 8; ++i) CHECK(lim.try_acquire());
+  for (int i = 0; i < 8; ++i) lim.on_rate_limited(2s, sent);
+  CHECK(lim.epoch() == sent + 1);             // one decrease for the whole burst
+  CHECK(lim.limit() == 4);
+  CHECK(lim.rate() == doctest::Approx(2.0));
+  CHECK(lim.held_until() == t + 2s);
+  CHECK(lim.tokens() == doctest::Approx(0.0));
+
+  t += 1999ms;
+  CHECK_FALSE(lim.try_acquire());  // held, although the bucket would have refilled by now
+  t += 1ms;
+  CHECK_FALSE(lim.try_acquire());  // the pause is over, but the bucket starts empty
+  t += 500ms;                      // 0.5 s at 2/s: one token
+  CHECK(lim.try_acquire());
+  CHECK_FALSE(lim.try_acquire());
+  // The burst shrank with the rate: 20 * 2/4 = 10 tokens at most.
+  t += 60s;
+  CHECK(lim.tokens() == doctest::Approx(10.0));
+
+  // A later request answered 429 decreases again.
+  lim.on_rate_limited(0s, lim.epoch());
+  CHECK(lim.rate() == doctest::Approx(1.0));
+  CHECK(lim.limit() == 2);
+  // A request sent before that decrease does not.
+  lim.on_rate_limited(0s, sent);
+  CHECK(lim.rate() == doctest::Approx(1.0));
+  CHECK(lim.limit() == 2);
+}
+
+TEST_CASE("successes win the rate back slowly, up to the configured rate") {
+  asio::io_context io;
+  auto t = bp::steady_clock::time_point(100s);
+  limiter_options o;
+  o.requests_per_second = 4;
+  o.burst = 20;
+  o.rate_increase = 1.0 / 32;
+  o.clock = [&] { return t; };
+  adaptive_limiter lim(io.get_executor(), o);
+  lim.on_rate_limited();
+  CHECK(lim.rate() == doctest::Approx(2.0));
+  for (int i = 0; i < 8; ++i) lim.on_success();
+  CHECK(lim.rate() == doctest::Approx(3.0));  // 8 x 4/32
+  for (int i = 0; i < 100; ++i) lim.on_success();
+  CHECK(lim.rate() == doctest::Approx(4.0));
+  // The rate never halves below the minimum.
+  for (int i = 0; i < 40; ++i) lim.on_rate_limited();
+  CHECK(lim.rate() == doctest::Approx(o.min_requests_per_second));
+}
+
+TEST_CASE("without a bucket a 429 still holds every request for the pause") {
+  asio::io_context io;
+  auto t = bp::steady_clock::time_point(100s);
+  limiter_options o;
+  o.max_concurrency = 4;
+  o.clock = [&] { return t; };
+  adaptive_limiter lim(io.get_executor(), o);
+  lim.on_rate_limited(3s);
+  CHECK(lim.rate() == 0);
+  CHECK_FALSE(lim.try_acquire());
+  t += 3s;
+  CHECK(lim.try_acquire());
 }
 
 }  // namespace bp::net

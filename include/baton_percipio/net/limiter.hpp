@@ -1,10 +1,13 @@
 #pragma once
 // A shared concurrency limiter with AIMD window control and an optional token bucket, so all
-// requests of one service account stay under the server's rate and back off together on 429.
+// requests of one service account stay under the server's rate and back off together on 429:
+// a 429 halves the window and the bucket's rate, empties the bucket and holds every request for the
+// server's Retry-After; successes win the window and the rate back additively.
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <list>
 #include <system_error>
@@ -17,7 +20,11 @@ namespace bp::net {
 struct limiter_options {
   std::size_t max_concurrency = 8;
   double requests_per_second = 0;  // token bucket refill rate; 0 disables the bucket
-  double burst = 20;               // bucket size
+  double burst = 20;               // bucket size (scaled down with the rate after a 429)
+  double min_requests_per_second = 0.05;  // the rate never halves below this
+  // Rate regained per success after a 429, as a fraction of requests_per_second: slow, so probing
+  // above a server's limit costs few 429s.
+  double rate_increase = 1.0 / 32;
   // Clock used by the token bucket (tests inject a virtual one). Default: steady_clock::now.
   std::function<bp::steady_clock::time_point()> clock;
 };
@@ -58,8 +65,18 @@ class adaptive_limiter {
   // A permit now if a slot and a token are free and nobody is queued; else an empty permit.
   permit try_acquire();
 
-  void on_rate_limited();  // multiplicative decrease: window halves (min 1)
-  void on_success();       // additive increase: about +1 per window of successes, up to the max
+  // A 429 (or a 503 with rate-limit headers) for a request whose permit was taken at sent_epoch
+  // (epoch() then). Every request waits out `pause` (the server's Retry-After, or the backoff
+  // chosen) and the bucket is emptied. Multiplicative decrease (window and rate halve) happens once
+  // per congestion event: only for a request sent after the last decrease, so a burst of 429s to
+  // requests that were in flight together halves once. The default sent_epoch always decreases.
+  void on_rate_limited(bp::steady_clock::duration pause = {}, std::uint64_t sent_epoch = ~std::uint64_t{0});
+  void on_success();  // additive increase: about +1 per window of successes, and the rate, up to the max
+
+  // Counts decreases; compare with on_rate_limited's sent_epoch.
+  std::uint64_t epoch() const { return epoch_; }
+  double rate() const { return rate_; }  // current bucket rate (0 without a bucket)
+  bp::steady_clock::time_point held_until() const { return hold_until_; }
 
   std::size_t limit() const;  // current concurrency limit (floor of the window)
   double window() const { return window_; }
@@ -71,7 +88,8 @@ class adaptive_limiter {
  private:
   struct waiter;
   bool slot_free() const { return in_use_ < limit(); }
-  // Takes a token if one is there; otherwise the time until one is.
+  double burst() const;  // bucket size at the current rate
+  // Takes a token if one is there (and no pause holds); otherwise the time until one is.
   bp::steady_clock::duration take_token();
   void refill(bp::steady_clock::time_point now);
   bp::steady_clock::time_point now() const;
@@ -83,6 +101,9 @@ class adaptive_limiter {
   double window_;
   std::size_t in_use_ = 0;
   double tokens_ = 0;
+  double rate_ = 0;  // current refill rate: opts_.requests_per_second until a 429 lowers it
+  std::uint64_t epoch_ = 0;
+  bp::steady_clock::time_point hold_until_{};  // no permit before this (a server-requested pause)
   bp::steady_clock::time_point last_refill_{};
   std::list<waiter*> waiters_;
   std::size_t token_sleepers_ = 0;

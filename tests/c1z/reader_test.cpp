@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::map<std::string, std::uint64_t> expected_counts() {
-  std::istringstream in(read_file("/work/shared/fixtures/reference-small.expected"));
+  std::istringstream in(read_file(fixture_expected_path()));
   std::map<std::string, std::uint64_t> m;
   std::string kv;
   while (in >> kv) {

@@ -75,8 +75,12 @@ inline std::size_t count_entries(const std::filesystem::path& dir) {
   return n;
 }
 
+// A c1z written by baton-sdk v0.3.15 (checked in from the shared fixtures), and its counts.
 inline std::filesystem::path fixture_path() {
-  return std::filesystem::path("/work/shared/fixtures/reference-small.c1z");
+  return std::filesystem::path(BP_SOURCE_DIR) / "tests/fixtures/baton-sdk/reference-small.c1z";
+}
+inline std::filesystem::path fixture_expected_path() {
+  return std::filesystem::path(BP_SOURCE_DIR) / "tests/fixtures/baton-sdk/reference-small.expected";
 }
 
 }  // namespace bp::c1z::test

@@ -14,7 +14,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REC = os.path.join(ROOT, "tests/fixtures/percipio-recorded")
 SMALL = os.path.join(ROOT, "tests/fixtures/percipio/recorded-small")
-SHARED = "/work/shared/fixtures"
+SHARED = os.path.join(ROOT, "tests/fixtures/baton-sdk")
 OUT = os.path.join(ROOT, "tests/fuzz/corpus")
 
 

@@ -26,7 +26,5 @@ set -e
 [ ! -e "$work/bad.c1z" ] || { echo "wrong token: a file was written"; exit 1; }
 grep -q '^error: .*401' "$work/bad.log" || { cat "$work/bad.log"; echo "wrong token: no clear error line"; exit 1; }
 ! grep -q 'wrong-token-value-123' "$work/bad.log" || { echo "the token appeared in the output"; exit 1; }
-if [ -f "$root/../shared/fixtures/reference-small.c1z" ]; then
-  "$root/scripts/verify-c1z" "$root/../shared/fixtures/reference-small.c1z"
-fi
+"$root/scripts/verify-c1z" "$root/tests/fixtures/baton-sdk/reference-small.c1z"
 echo "1 passed, 0 failed"

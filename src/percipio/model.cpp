@@ -1,5 +1,9 @@
 #include "baton_percipio/percipio/model.hpp"
 
+#include <array>
+#include <mutex>
+#include <string>
+
 namespace bp::percipio {
 namespace {
 
@@ -18,6 +22,36 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
     if (x != b[i]) return false;
   }
   return true;
+}
+
+// Texts of unlisted status values, guarded by unlisted_mu; an entry never changes once written.
+constexpr std::size_t first_unlisted = static_cast<std::size_t>(activity_status::first_unlisted);
+constexpr std::size_t max_unlisted = 256 - first_unlisted;
+constexpr std::size_t max_unlisted_bytes = 128;  // longer values are counted under their prefix
+std::mutex unlisted_mu;
+std::array<std::string, max_unlisted> unlisted;
+std::size_t unlisted_count = 0;
+
+activity_status intern_unlisted(std::string_view s) noexcept {
+  s = s.substr(0, max_unlisted_bytes);
+  try {
+    std::lock_guard lock(unlisted_mu);
+    for (std::size_t i = 0; i < unlisted_count; ++i) {
+      if (unlisted[i] == s) return static_cast<activity_status>(first_unlisted + i);
+    }
+    if (unlisted_count == max_unlisted) return activity_status::other;
+    unlisted[unlisted_count] = std::string(s);
+    return static_cast<activity_status>(first_unlisted + unlisted_count++);
+  } catch (...) {
+    return activity_status::other;
+  }
+}
+
+std::string_view unlisted_text(activity_status s) noexcept {
+  const auto i = static_cast<std::size_t>(s);
+  if (i < first_unlisted) return "other";
+  std::lock_guard lock(unlisted_mu);
+  return i - first_unlisted < unlisted_count ? std::string_view(unlisted[i - first_unlisted]) : "other";
 }
 
 }  // namespace
@@ -68,7 +102,7 @@ activity_status parse_activity_status(std::string_view s) noexcept {
   if (iequals(s, "read")) return activity_status::read;
   if (iequals(s, "watched")) return activity_status::watched;
   if (iequals(s, "abandoned")) return activity_status::abandoned;
-  return activity_status::other;
+  return intern_unlisted(s);
 }
 
 std::string_view to_string(activity_status s) noexcept {
@@ -83,8 +117,8 @@ std::string_view to_string(activity_status s) noexcept {
     case activity_status::watched: return "Watched";
     case activity_status::abandoned: return "Abandoned";
     case activity_status::other: return "other";
+    default: return unlisted_text(s);
   }
-  return "other";
 }
 
 }  // namespace bp::percipio

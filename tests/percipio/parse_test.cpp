@@ -249,6 +249,11 @@ TEST_CASE("uuid and activity status") {
   CHECK(parse_activity_status("COMPLETED") == activity_status::completed);
   CHECK(parse_activity_status(" watched ") == activity_status::watched);
   CHECK(parse_activity_status("") == activity_status::empty);
-  CHECK(parse_activity_status("Not Started") == activity_status::other);
+  const auto not_started = parse_activity_status(" Not Started ");
+  CHECK(not_started >= activity_status::first_unlisted);
+  CHECK(to_string(not_started) == "Not Started");  // counted per value as sent, blanks trimmed
+  CHECK(parse_activity_status("Not Started") == not_started);
+  CHECK(parse_activity_status("not started") != not_started);  // unlisted values keep their case
+  CHECK(to_string(parse_activity_status("not started")) == "not started");
   CHECK(sizeof(report_row) == 33);
 }

@@ -158,7 +158,8 @@ TEST_CASE("report status mapping") {
   }
   CHECK(map_status(activity_status::started) == grant_slot::in_progress);
   CHECK(map_status(activity_status::active) == grant_slot::in_progress);
-  for (auto s : {activity_status::empty, activity_status::abandoned, activity_status::other}) {
+  for (auto s : {activity_status::empty, activity_status::abandoned, activity_status::other,
+                 bp::percipio::parse_activity_status("In Progress")}) {
     CHECK(map_status(s) == grant_slot::none);
   }
   CHECK(slug_of(grant_slot::completed) == "completed");

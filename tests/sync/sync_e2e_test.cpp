@@ -137,6 +137,7 @@ void check_counts(const summary& s, const fx::expected_counts& e) {
   CHECK(s.rows_unknown_user == e.rows_unknown_user);
   CHECK(s.rows_unknown_course == e.rows_unknown_course);
   CHECK(s.rows_unmapped() == e.rows_unmapped_status);
+  CHECK(s.rows_unmapped_status == e.unmapped_by_status);  // per value, as sent
   CHECK(s.rows_merged == e.rows_merged);
   CHECK(s.report_rows == e.rows_total);
 }

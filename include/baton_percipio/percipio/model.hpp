@@ -83,10 +83,15 @@ enum class activity_status : std::uint8_t {
   read,
   watched,
   abandoned,
-  other,  // any value not listed above
+  other,  // a value not listed above, once the table of unlisted values is full
+  // Values from here up stand for unlisted texts, interned process-wide (first come, at most 240),
+  // so summaries can count skipped rows per value as sent while a row stays one byte.
+  first_unlisted = 16,
 };
 
+// Trims surrounding blanks; listed values match ignoring case, others are interned as sent.
 activity_status parse_activity_status(std::string_view s) noexcept;
+// The canonical spelling of a listed value, the text of an unlisted one, "other" for the overflow.
 std::string_view to_string(activity_status s) noexcept;
 
 // One report row reduced to the join keys and the status: 33 bytes.

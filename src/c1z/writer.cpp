@@ -139,6 +139,11 @@ struct writer::impl {
     work_lock = ::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (work_lock >= 0) (void)::flock(work_lock, LOCK_EX | LOCK_NB);
     db_path = work_dir / "db";
+    // Created here so it is private (0600) whatever the umask; SQLite opens the existing empty file.
+    {
+      detail::fd_guard db_fd(::open(db_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+      if (db_fd.get() < 0) throw_errno("create", db_path, errno);
+    }
     if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK)
       fail_sql("open database");

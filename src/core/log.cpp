@@ -19,6 +19,7 @@ struct state {
   sink* out = nullptr;
   std::string sync_id;
   std::vector<std::string> secrets;
+  bool redaction = true;
 };
 
 state& st() {
@@ -44,6 +45,7 @@ void append_field_value(json::writer& w, const field::value_type& v) {
 
 std::string redact_locked(const state& s, std::string_view text) {
   std::string out(text);
+  if (!s.redaction) return out;
   for (const auto& secret : s.secrets) {
     if (secret.empty()) continue;
     for (std::size_t pos = out.find(secret); pos != std::string::npos; pos = out.find(secret, pos)) {
@@ -96,6 +98,12 @@ void clear_secrets() {
   auto& s = st();
   std::lock_guard lk(s.mu);
   s.secrets.clear();
+}
+
+void set_redaction(bool on) {
+  auto& s = st();
+  std::lock_guard lk(s.mu);
+  s.redaction = on;
 }
 
 std::string redact(std::string_view text) {

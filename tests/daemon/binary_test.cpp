@@ -70,6 +70,29 @@ TEST_CASE("binary: --interval daemon syncs, serves metrics, and exits 0 on SIGTE
   REQUIRE_MESSAGE(synced, p.err());
   CHECK(fetch(port, "/readyz").status == 200);
   CHECK(std::filesystem::exists(file));
+  for (const char* path : {"/metrics", "/healthz", "/readyz"}) {
+    CHECK_MESSAGE(fetch(port, path).body.find(fx::demo_token) == std::string::npos, path);
+  }
+  // Every JSON line from "sync started" to "sync finished" carries the sync id.
+  {
+    const std::string err = p.err();
+    const auto begin = err.find("\"msg\":\"sync started\"");
+    const auto end = err.find("\"msg\":\"sync finished\"");
+    REQUIRE(begin != std::string::npos);
+    REQUIRE(end != std::string::npos);
+    std::size_t lines = 0;
+    for (auto pos = err.rfind('\n', begin) + 1; pos <= end;) {
+      const auto nl = err.find('\n', pos);
+      const std::string line = err.substr(pos, nl - pos);
+      if (line.starts_with("{")) {
+        ++lines;
+        CHECK_MESSAGE(line.find("\"sync_id\":\"") != std::string::npos, line);
+      }
+      if (nl == std::string::npos) break;
+      pos = nl + 1;
+    }
+    CHECK(lines >= 4);
+  }
 
   const auto t0 = std::chrono::steady_clock::now();
   p.signal(SIGTERM);

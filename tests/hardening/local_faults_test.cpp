@@ -64,6 +64,40 @@ TEST_CASE("destination directory unwritable: output error, nothing written") {
   CHECK(temp_leftovers(dir.path()).empty());
 }
 
+TEST_CASE("read-only destination directory: output error naming it, previous file byte-identical") {
+  scratch_dir dir;
+  const fs::path ro = dir / "ro";
+  const fs::path file = ro / "out.c1z";
+  fs::create_directory(ro);
+  const std::string previous = make_previous(file);
+  // Root ignores directory permissions: the sync runs as an unprivileged user in a child then.
+  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                            fs::perms::others_read);
+  fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                          fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  auto st = run_in_child([&] {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) return 20;
+    auto o = fast_options("http://127.0.0.1:1", file);  // fails before any request
+    try {
+      bp::sync::run_sync(o);
+    } catch (const sync_error& e) {
+      const std::string what = e.what();
+      if (e.kind() != failure_kind::output) return 21;
+      if (what.find(ro.string()) == std::string::npos) return 22;  // names the directory at fault
+      if (what.find("ermission denied") == std::string::npos) return 23;
+      return 0;
+    }
+    return 24;
+  });
+  fs::permissions(ro, fs::perms::owner_all);
+  CHECK(st.exited);
+  CHECK(st.exit_code == 0);
+  CHECK(read_file(file) == previous);
+  CHECK(temp_leftovers(ro).empty());
+}
+
 TEST_CASE("file size limit (disk full) during finish: previous file byte-identical, no temp files") {
   scratch_dir dir;
   const fs::path file = dir / "out.c1z";
@@ -276,6 +310,19 @@ TEST_CASE("file_mode: the c1z is created 0600 by default, --file-mode otherwise;
     auto left = temp_leftovers(dir.path());
     REQUIRE(left.size() == 1);
     CHECK(mode_of(dir / left[0]) == 0700);
+    CHECK(mode_of(dir / left[0] / "db") == 0600);  // the working database itself
+  }
+  {
+    // The reader's decompressed copy of a file it opens is private too (and gone once open).
+    bp::c1z::reader_options ro;
+    ro.temp_dir = dir / "rtmp";
+    fs::create_directory(ro.temp_dir);
+    bp::c1z::reader r(dir / "shared.c1z", ro);
+    for (const auto& e : fs::directory_iterator(ro.temp_dir)) {
+      CAPTURE(e.path().string());
+      CHECK((mode_of(e.path()) & 077) == 0);
+    }
+    CHECK(r.stats().resource_types == 2);
   }
   ::umask(old_umask);
 }

@@ -47,6 +47,9 @@ void set_sync_id(std::string id);
 // Text that must never be written (the API token). Matches are replaced by "[REDACTED]".
 void add_secret(std::string secret);
 void clear_secrets();
+// Off: secrets stay registered but nothing is redacted. For tests that prove no secret reaches a
+// line or message in the first place.
+void set_redaction(bool on);
 // Redacts registered secrets from arbitrary text (used for error messages too).
 std::string redact(std::string_view text);
 

@@ -50,7 +50,8 @@ void for_each_grant(std::size_t n, F&& f) {
   }
 }
 
-sample run(std::size_t n, std::size_t batch, const fs::path& dir, bool keep, std::size_t cache_mib = 128) {
+sample run(std::size_t n, std::size_t batch, const fs::path& dir, bool keep, std::size_t cache_mib = 16,
+           bool unique_ids = false, std::uint32_t page_size = 4096) {
   sample s;
   std::string buf;
   std::size_t sink = 0;
@@ -65,6 +66,8 @@ sample run(std::size_t n, std::size_t batch, const fs::path& dir, bool keep, std
   o.destination = dir / "bench.c1z";
   o.batch_size = batch;
   o.cache_mib = cache_mib;
+  o.grant_ids_unique = unique_ids;
+  o.page_size = page_size;
   bp::c1z::writer w(o);
   t0 = clock_type::now();
   for_each_grant(n, [&](const bp::c1z::grant_encoder& enc, const std::string& uid) {
@@ -113,17 +116,23 @@ double user_encode_rate(std::size_t n) {
   return n / median(t);
 }
 
+std::uint32_t page_size_arg = 4096;
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
   const fs::path dir = argc > 2 ? fs::path(argv[2]) : fs::temp_directory_path();
   const bool keep = argc > 3 && std::string(argv[3]) == "--keep";
+  // BP_BENCH_ONLY_UNIQUE=1: only the last table; BP_BENCH_PAGE_SIZE: its page size.
+  const bool only_unique = std::getenv("BP_BENCH_ONLY_UNIQUE") != nullptr;
+  page_size_arg = std::getenv("BP_BENCH_PAGE_SIZE") ? static_cast<std::uint32_t>(std::atoi(std::getenv("BP_BENCH_PAGE_SIZE"))) : 4096;
   std::printf("grants=%zu dir=%s (median of 3 runs)\n", n, dir.c_str());
   std::printf("user resource encode (record built + encoded): %.0f records/s\n", user_encode_rate(200'000));
   std::printf("%8s %14s %14s %11s %8s %10s %14s %8s %8s\n", "batch", "encode rows/s", "insert rows/s", "finalize s",
               "index s", "compress s", "total rows/s", "db MiB", "c1z MiB");
   for (const std::size_t batch : {1'000, 10'000, 100'000}) {
+    if (only_unique) break;
     std::vector<double> enc, ins, fin, idx, cmp, tot;
     sample last;
     for (int i = 0; i < 3; ++i) {
@@ -143,6 +152,7 @@ int main(int argc, char** argv) {
   // SQLite page cache of the working database (writer_options::cache_mib; peak RSS follows it).
   std::printf("%8s %14s %11s %8s %14s\n", "cache MiB", "insert rows/s", "finalize s", "index s", "total rows/s");
   for (const std::size_t cache : {8, 32, 128}) {
+    if (only_unique) break;
     std::vector<double> ins, fin, idx, tot;
     for (int i = 0; i < 3; ++i) {
       const auto s = run(n, 20'000, dir, false, cache);
@@ -152,6 +162,24 @@ int main(int argc, char** argv) {
       tot.push_back(s.insert_s + s.finalize_s);
     }
     std::printf("%8zu %14.0f %11.2f %8.2f %14.0f\n", cache, n / median(ins), median(fin), median(idx), n / median(tot));
+    std::fflush(stdout);
+  }
+  // The grants' unique index kept during inserts (INSERT OR IGNORE needs it) or built by finish()
+  // (writer_options::grant_ids_unique, what the sync uses).
+  std::printf("%14s %14s %11s %8s %10s %14s\n", "unique index", "insert rows/s", "finalize s", "index s", "compress s",
+              "total rows/s");
+  for (const bool deferred : {false, true}) {
+    std::vector<double> ins, fin, idx, cmp, tot;
+    for (int i = 0; i < 3; ++i) {
+      const auto s = run(n, 20'000, dir, false, 16, deferred, page_size_arg);
+      ins.push_back(s.insert_s);
+      fin.push_back(s.finalize_s);
+      idx.push_back(s.index_s);
+      cmp.push_back(s.compress_s);
+      tot.push_back(s.insert_s + s.finalize_s);
+    }
+    std::printf("%14s %14.0f %11.2f %8.2f %10.2f %14.0f\n", deferred ? "at finish" : "live", n / median(ins),
+                median(fin), median(idx), median(cmp), n / median(tot));
     std::fflush(stdout);
   }
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The v1 schema of baton-sdk v0.3.15, verbatim from spec section 2.8. The unique indexes are created
-// with the tables (INSERT OR IGNORE relies on them); the non-unique ones are built once at finish(),
+// with the tables (INSERT OR IGNORE relies on them; the grants' one may wait, see below); the
+// non-unique ones are built once at finish(),
 // which is much cheaper than maintaining them row by row. Readers do not care about creation order.
 #include <string_view>
 
@@ -32,8 +33,6 @@ CREATE TABLE IF NOT EXISTS v1_grants (
   entitlement_id TEXT NOT NULL, principal_resource_type_id TEXT NOT NULL,
   principal_resource_id TEXT NOT NULL, external_id TEXT NOT NULL, data BLOB NOT NULL,
   sync_id TEXT NOT NULL, discovered_at DATETIME NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS idx_grants_external_sync_v1
-  ON v1_grants (external_id, sync_id);
 
 CREATE TABLE IF NOT EXISTS v1_sync_runs (
   id INTEGER PRIMARY KEY, sync_id TEXT NOT NULL, started_at DATETIME NOT NULL,
@@ -46,6 +45,13 @@ CREATE TABLE IF NOT EXISTS v1_assets (
   data BLOB NOT NULL, sync_id TEXT NOT NULL, discovered_at DATETIME NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS idx_assets_external_sync_v1
   ON v1_assets (external_id, sync_id);
+)sql";
+
+// With the tables, unless writer_options::grant_ids_unique defers it to finish() (the largest table:
+// appends without it are much faster than random inserts into it).
+inline constexpr std::string_view grants_unique_index_sql = R"sql(
+CREATE UNIQUE INDEX IF NOT EXISTS idx_grants_external_sync_v1
+  ON v1_grants (external_id, sync_id);
 )sql";
 
 // Built by finish() after the last row.

@@ -102,6 +102,7 @@ struct writer::impl {
   std::chrono::system_clock::time_point started;
   std::string discovered_at;  // one timestamp per transaction
   std::string key_buf;        // reused "type:id" for resources
+  std::vector<std::string> removals;  // grant ids to delete in finish() (grant_ids_unique)
   std::size_t in_batch = 0;
   bool in_txn = false;
   bool done = false;  // finished or aborted
@@ -149,11 +150,12 @@ struct writer::impl {
       fail_sql("open database");
     // The working copy is private and disposable: trade durability for speed. journal_mode is not
     // persisted in the file for rollback modes, so the final database is a plain DELETE-mode file.
-    const std::string pragmas = "PRAGMA page_size=4096; PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
+    const std::string pragmas = "PRAGMA page_size=" + std::to_string(opt.page_size) + "; PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
                                 " PRAGMA locking_mode=EXCLUSIVE; PRAGMA threads=2; PRAGMA cache_size=-" +
                                 std::to_string(opt.cache_mib * 1024) + ";";
     exec(pragmas.c_str(), "configure database");
     exec(std::string(detail::schema_sql).c_str(), "create schema in");
+    if (!opt.grant_ids_unique) exec(std::string(detail::grants_unique_index_sql).c_str(), "create indexes in");
     ins_rt = prepare(
         "INSERT OR IGNORE INTO v1_resource_types (external_id, data, sync_id, discovered_at) VALUES (?1, ?2, ?3, ?4)");
     ins_res = prepare(
@@ -167,6 +169,25 @@ struct writer::impl {
         "principal_resource_type_id, principal_resource_id, external_id, data, sync_id, discovered_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     del_grant = prepare("DELETE FROM v1_grants WHERE external_id = ?1 AND sync_id = ?2");
+  }
+
+  // grant_ids_unique: the unique index, then the removals it makes cheap.
+  void apply_deferred_grant_work() {
+    if (!opt.grant_ids_unique) return;
+    exec(std::string(detail::grants_unique_index_sql).c_str(), "create indexes in");
+    if (removals.empty()) return;
+    exec("BEGIN", "begin transaction in");
+    for (const auto& id : removals) {
+      bind_text(del_grant, 1, id);
+      bind_text(del_grant, 2, sync_id);
+      const int rc = sqlite3_step(del_grant);
+      sqlite3_reset(del_grant);
+      if (rc != SQLITE_DONE) fail_sql("delete from");
+      if (sqlite3_changes(db) == 0) ++counts.grants;  // there was none: undo the early count
+    }
+    exec("COMMIT", "commit to");
+    removals.clear();
+    removals.shrink_to_fit();
   }
 
   void check_usable() const {
@@ -229,6 +250,7 @@ struct writer::impl {
 
   void write_sync_run() {
     commit();
+    apply_deferred_grant_work();
     exec(std::string(detail::deferred_index_sql).c_str(), "create indexes in");
     auto ended = std::max(now(), started);
     sqlite3_stmt* st = prepare(
@@ -387,6 +409,12 @@ bool writer::add_grant(std::string_view resource_type, std::string_view resource
 
 bool writer::remove_grant(std::string_view grant_id) {
   auto& m = *impl_;
+  if (m.opt.grant_ids_unique) {
+    m.check_usable();
+    m.removals.emplace_back(grant_id);
+    --m.counts.grants;
+    return true;
+  }
   m.before_row();
   impl::bind_text(m.del_grant, 1, grant_id);
   impl::bind_text(m.del_grant, 2, m.sync_id);

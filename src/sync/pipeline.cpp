@@ -372,6 +372,8 @@ summary run_sync(const options& opts, const run_control& ctl, summary* last_summ
     wo.temp_dir = opts.temp_dir;
     wo.file_mode = opts.file_mode;
     wo.batch_size = opts.writer_batch_size;
+    wo.page_size = opts.writer_page_size;
+    wo.grant_ids_unique = true;  // one grant per (user, course) pair, never re-added (pair_table)
     w = std::make_unique<c1z::writer>(wo);
   } catch (const c1z::error& e) {
     finish_summary(false, e.what());
@@ -521,8 +523,13 @@ summary run_sync(const options& opts, const run_control& ctl, summary* last_summ
   }
 
   try {
+    const auto f0 = steady_clock::now();
     auto fr = w->finish();
+    s.finish_seconds = std::chrono::duration<double>(steady_clock::now() - f0).count();
     s.file_bytes = fr.file_bytes;
+    s.database_bytes = fr.database_bytes;
+    s.index_seconds = fr.index_seconds;
+    s.compress_seconds = fr.compress_seconds;
   } catch (const c1z::error& e) {
     finish_summary(false, e.what());
     throw sync_error(failure_kind::output, e.what());

@@ -45,6 +45,11 @@ std::string summary::to_text() const {
   line("requests", fmt::format("{} ({} retries, {} rate limited)", requests, retries, rate_limited));
   line("downloaded", fmt::format("{:.1f} MB", static_cast<double>(bytes_downloaded) / 1e6));
   line("wall time", fmt::format("{:.2f} s (cpu {:.2f} s)", wall_seconds, cpu_seconds));
+  if (ok) {
+    line("writing the file", fmt::format("{:.2f} s (indexes {:.2f} s, compression {:.2f} s; {:.1f} MB database)",
+                                         finish_seconds, index_seconds, compress_seconds,
+                                         static_cast<double>(database_bytes) / 1e6));
+  }
   line("peak memory", fmt::format("{:.1f} MB", static_cast<double>(peak_rss_bytes) / 1e6));
   return o;
 }
@@ -58,6 +63,7 @@ std::string summary::to_json() const {
   w.key("sync_id").value(sync_id);
   w.key("file").value(file);
   w.key("file_bytes").value(file_bytes);
+  w.key("database_bytes").value(database_bytes);
   w.key("resource_types").value(resource_types);
   w.key("users").value(users);
   w.key("courses").value(courses);
@@ -91,6 +97,9 @@ std::string summary::to_json() const {
   w.key("rate_limited").value(rate_limited);
   w.key("bytes_downloaded").value(bytes_downloaded);
   w.key("wall_seconds").value(wall_seconds);
+  w.key("finish_seconds").value(finish_seconds);
+  w.key("index_seconds").value(index_seconds);
+  w.key("compress_seconds").value(compress_seconds);
   w.key("cpu_seconds").value(cpu_seconds);
   w.key("peak_rss_bytes").value(peak_rss_bytes);
   w.end_object();

@@ -416,3 +416,57 @@ TEST_CASE("remove_grant deletes a grant of this sync, and only that one") {
   r.for_each_grant([&](const grant_row& row) { ids.emplace_back(row.external_id); });
   CHECK(ids == std::vector<std::string>{"course:c-1:completed:user:u-1"});
 }
+
+TEST_CASE("grant_ids_unique: the unique grant index and the removals are applied at finish") {
+  scratch_dir dir;
+  const resource_record c{"course", "c-1", "One", "", std::nullopt};
+  std::string buf;
+  auto add = [&](writer& w, const char* slug, const char* user) {
+    const grant_encoder enc(c, slug);
+    const auto g = enc.encode(buf, "user", user);
+    return w.add_grant(c.type, c.id, enc.entitlement_id(), "user", user, g.id, g.bytes);
+  };
+  SUBCASE("removals and counts") {
+    auto o = options_for(dir / "u.c1z");
+    o.grant_ids_unique = true;
+    {
+      writer w(o);
+      w.add_resource("course", c.id, encode_resource(c));
+      for (const char* user : {"u-1", "u-2", "u-3"}) CHECK(add(w, "in_progress", user));
+      CHECK(add(w, "completed", "u-1"));
+      CHECK(w.remove_grant("course:c-1:in_progress:user:u-1"));
+      CHECK(w.remove_grant("course:c-1:in_progress:user:nobody"));  // not known until finish
+      CHECK(w.counts().grants == 2);
+      w.finish();
+      CHECK(w.counts().grants == 3);  // the removal that found nothing is undone
+    }
+    reader r(dir / "u.c1z");
+    std::vector<std::string> ids;
+    r.for_each_grant([&](const grant_row& row) { ids.emplace_back(row.external_id); });
+    std::sort(ids.begin(), ids.end());
+    CHECK(ids == std::vector<std::string>{"course:c-1:completed:user:u-1", "course:c-1:in_progress:user:u-2",
+                                          "course:c-1:in_progress:user:u-3"});
+    // The final schema is the same as without the option (the spec's, compared above).
+    {
+      writer w(options_for(dir / "plain.c1z"));
+      w.finish();
+    }
+    decompress_to(dir / "u.c1z", dir / "u.db");
+    decompress_to(dir / "plain.c1z", dir / "plain.db");
+    const std::string q = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name";
+    CHECK(db_handle(dir / "u.db").rows(q) == db_handle(dir / "plain.db").rows(q));
+    CHECK(db_handle(dir / "u.db").one("SELECT \"unique\" FROM pragma_index_list('v1_grants') WHERE "
+                                      "name = 'idx_grants_external_sync_v1'") == "1");
+  }
+  SUBCASE("a duplicate that slipped through fails finish and leaves the destination as it was") {
+    write_file(dir / "d.c1z", "previous");
+    auto o = options_for(dir / "d.c1z");
+    o.grant_ids_unique = true;
+    writer w(o);
+    CHECK(add(w, "completed", "u-1"));
+    CHECK(add(w, "completed", "u-1"));
+    CHECK_THROWS_AS(w.finish(), error);
+    CHECK(read_file(dir / "d.c1z") == "previous");
+    CHECK(count_entries(dir.path()) == 1);
+  }
+}

@@ -160,6 +160,46 @@ TEST_CASE("binary: a one-shot sync interrupted by SIGINT exits 130 and writes no
   CHECK(std::filesystem::is_empty(dir.path()));
 }
 
+TEST_CASE("binary: exit status 4 when Percipio cannot be used, 5 when the file cannot be written, 130 on SIGTERM") {
+  auto tenant = recorded();
+  scratch_dir dir;
+  SUBCASE("upstream failure: TLS to a plain-HTTP server") {
+    fx::background_server plain(tenant);
+    std::string url = plain.base_url();
+    url.replace(0, 4, "https");
+    child_process p(BP_CLI_BINARY, {"--base-url", url, "--file", (dir / "x.c1z").string()}, daemon_env);
+    REQUIRE(p.started());
+    auto st = p.wait_exit(20s);
+    REQUIRE_MESSAGE(st.has_value(), p.err());
+    CHECK(*st == 4);
+    CHECK(p.err().find("TLS") != std::string::npos);
+  }
+  SUBCASE("output failure: the destination directory does not exist") {
+    fx::background_server up(tenant);
+    const auto missing = dir / "missing" / "x.c1z";
+    child_process p(BP_CLI_BINARY, {"--base-url", up.base_url(), "--file", missing.string()}, daemon_env);
+    REQUIRE(p.started());
+    auto st = p.wait_exit(20s);
+    REQUIRE_MESSAGE(st.has_value(), p.err());
+    CHECK(*st == 5);
+    CHECK(p.err().find((dir / "missing").string()) != std::string::npos);
+    CHECK(up.log().size() == 0);  // failed before any request
+  }
+  SUBCASE("one-shot SIGTERM mid-sync: 130, nothing written") {
+    fx::options slow;
+    slow.pending_polls = 1000000;
+    fx::background_server pending(tenant, slow);
+    child_process p(BP_CLI_BINARY, {"--base-url", pending.base_url(), "--file", (dir / "x.c1z").string()}, daemon_env);
+    REQUIRE(p.started());
+    REQUIRE_MESSAGE(p.wait_for([&] { return p.err().find("report requested") != std::string::npos; }, 15s), p.err());
+    p.signal(SIGTERM);
+    auto st = p.wait_exit(6s);
+    REQUIRE_MESSAGE(st.has_value(), p.err());
+    CHECK(*st == 130);
+  }
+  CHECK(std::filesystem::is_empty(dir.path()));
+}
+
 TEST_CASE("binary: a metrics address already in use is a configuration error") {
   bp::metrics::registry reg;
   std::error_code ec;

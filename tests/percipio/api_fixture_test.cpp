@@ -78,10 +78,10 @@ struct sync_result {
   api_counters counters;
 };
 
-sync_result full_sync(client_config cfg) {
+sync_result full_sync(client_config cfg, bp::net::client_options http_opts = {}) {
   sync_result out;
   run([&](asio::io_context& io) -> asio::awaitable<void> {
-    bp::net::client http(io.get_executor(), bp::net::client_options{});
+    bp::net::client http(io.get_executor(), http_opts);
     api_client c(io.get_executor(), http, cfg);
     auto u = co_await c.async_list_users(soon(), [&](std::vector<user>&& p) -> asio::awaitable<void> {
       for (auto& x : p) out.users.insert(x.id);
@@ -176,6 +176,34 @@ TEST_CASE("fixture: 429 storm from the rate limit, 5xx bursts, cut pages") {
   check_complete(r, *t);
   CHECK(r.counters.rate_limited > 0);
   CHECK(r.counters.retries > 0);
+}
+
+TEST_CASE("fixture: connections closed before any byte, slow bodies, a body slower than the idle timeout") {
+  auto t = tenant(2500, 1200, 3000);
+  fx::options o;
+  for (const char* f : {"users:close:n=1", "catalog:close:n=2", "report-poll:close:n=1",
+                        "catalog:slow:n=1:bytes=4000:ms=2", "report-download:slow:n=1:bytes=20000:ms=2",
+                        "users:slow:n=3:bytes=200:ms=400"}) {
+    std::string err;
+    auto rule = fx::parse_fault(f, &err);
+    REQUIRE_MESSAGE(rule, err);
+    o.faults.push_back(*rule);
+  }
+  fx::background_server s(t, o);
+  bp::net::client_options http;
+  http.t.idle_read = std::chrono::milliseconds(150);  // the 400 ms pauses of users request 3 exceed it
+  auto r = full_sync(config_for(s), http);
+  check_complete(r, *t);
+  // The users page that stalls past the idle timeout and the pages whose connection closed were
+  // retried (a close on a reused connection is retried inside the client, without a count).
+  CHECK(r.counters.retries >= 2);
+  std::size_t slow = 0, closed = 0;
+  for (const auto& e : s.log().entries()) {
+    slow += e.fault == "slow";
+    closed += e.fault == "close";
+  }
+  CHECK(slow == 3);
+  CHECK(closed == 3);
 }
 
 TEST_CASE("fixture: truncated report download, then success with the same GET") {

@@ -13,7 +13,7 @@ constexpr std::array<flag_spec, 21> table{{
     {"base-url", 0, k::string, "https://api.percipio.com", false,
      "Percipio API base URL, or us / eu for a data centre (plain http only for loopback hosts)"},
     {"c1z-temp-dir", 0, k::string, "", false, "Existing directory for temporary working files"},
-    {"ca-file", 0, k::string, "", false, "PEM file of CA certificates to trust instead of the system store"},
+    {"ca-file", 0, k::string, "", false, "PEM file of CA certificates to trust in addition to the system store"},
     {"client-id", 0, k::string, "", false,
      "ConductorOne client id (service mode; not available in this version)"},
     {"client-secret", 0, k::string, "", false,

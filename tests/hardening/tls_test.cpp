@@ -3,15 +3,19 @@
 // plain http:// is accepted only for loopback hosts, by the CLI and by the client underneath it.
 #include <doctest/doctest.h>
 
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "baton_percipio/cli/app.hpp"
 #include "baton_percipio/cli/config.hpp"
 #include "baton_percipio/cli/exit_codes.hpp"
 #include "baton_percipio/fixture/server.hpp"
 #include "baton_percipio/sync/run.hpp"
 #include "helpers.hpp"
 #include "scripted_server.hpp"
+#include "sync_command.hpp"
 
 using namespace bp::hardening;
 namespace fx = bp::fixture;
@@ -96,6 +100,41 @@ TEST_CASE("TLS: untrusted, wrong-host and expired certificates are refused with 
   }
   CHECK_FALSE(fs::exists(dir / "out.c1z"));
   CHECK(temp_leftovers(dir.path()).empty());
+}
+
+TEST_CASE("CLI: --ca-file trusts a private CA; without it the self-signed server is refused (exit 4)") {
+  scratch_dir dir;
+  fx::background_server up(small_tenant(20, 20, 100));
+  const auto cert = test_cert::make("localhost");
+  scripted_server tls(forward_to(up), &cert);
+  const std::string ca = cert.write_cert(dir.path().string());
+  bp::cli::hooks h;
+  h.run_sync = bp::cli::run_sync_command;
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--base-url", tls.base_url("localhost"), "--file", (dir / "out.c1z").string(),
+                                     "--log-format", "console", "--concurrency", "2"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<std::string_view> views(args.begin(), args.end());
+    auto env = [](std::string_view name) -> std::optional<std::string> {
+      if (name == "BATON_API_TOKEN") return std::string(fx::demo_token);
+      if (name == "BATON_ORGANIZATION_ID") return std::string(fx::demo_org_id);
+      return std::nullopt;
+    };
+    std::ostringstream out, err;
+    const int code = bp::cli::run_cli(views, env, h, out, err);
+    return std::pair{code, err.str()};
+  };
+  auto [refused, why] = run({});
+  CHECK(refused == bp::cli::exit_upstream);
+  CHECK(contains(why, "certificate verification failed"));
+  CHECK_FALSE(fs::exists(dir / "out.c1z"));
+  auto [ok, log] = run({"--ca-file", ca});
+  CHECK_MESSAGE(ok == bp::cli::exit_ok, log);
+  CHECK(fs::exists(dir / "out.c1z"));
+  // A limit flag reaches the client: pages above 1 KiB are refused.
+  auto [limited, msg] = run({"--ca-file", ca, "--max-page-bytes", "1K"});
+  CHECK(limited == bp::cli::exit_upstream);
+  CHECK_MESSAGE(contains(msg, "too large"), msg);
 }
 
 TEST_CASE("plain http:// base URLs: loopback only, in the CLI and in the client") {

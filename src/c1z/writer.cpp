@@ -148,11 +148,13 @@ struct writer::impl {
     if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK)
       fail_sql("open database");
-    // The working copy is private and disposable: trade durability for speed. journal_mode is not
-    // persisted in the file for rollback modes, so the final database is a plain DELETE-mode file.
-    const std::string pragmas = "PRAGMA page_size=" + std::to_string(opt.page_size) + "; PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
-                                " PRAGMA locking_mode=EXCLUSIVE; PRAGMA threads=2; PRAGMA cache_size=-" +
-                                std::to_string(opt.cache_mib * 1024) + ";";
+    // The working copy is private and disposable (a failed sync deletes it, nothing is ever rolled
+    // back): no journal at all, no fsync. A journal in memory held every index page a transaction
+    // touched, tens of MB on large tenants. journal_mode is not persisted in the file, so the final
+    // database is a plain rollback-journal (DELETE-mode) file.
+    const std::string pragmas = "PRAGMA page_size=" + std::to_string(opt.page_size) +
+                                "; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
+                                " PRAGMA threads=2; PRAGMA cache_size=-" + std::to_string(opt.cache_mib * 1024) + ";";
     exec(pragmas.c_str(), "configure database");
     exec(std::string(detail::schema_sql).c_str(), "create schema in");
     if (!opt.grant_ids_unique) exec(std::string(detail::grants_unique_index_sql).c_str(), "create indexes in");

@@ -165,6 +165,7 @@ class pipeline {
       ++s_.users;
     }
     prog_.users = s_.users;
+    ++prog_.pages;
     co_await send(std::move(b));
   }
 
@@ -173,6 +174,7 @@ class pipeline {
       auto r = co_await api_.async_list_catalog(
           d, [this](std::vector<percipio::content_item>&& page) -> awaitable<void> {
             s_.catalog_items += page.size();
+            ++prog_.pages;
             co_await on_courses(page);
           });
       if (!r) throw_failure(r.error());

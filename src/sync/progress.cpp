@@ -20,27 +20,29 @@ const char* report_state(const progress_state& p) {
 
 }  // namespace
 
-progress_reporter::progress_reporter(progress_mode mode, std::chrono::milliseconds log_interval)
-    : live_(mode == progress_mode::live_line || (mode == progress_mode::automatic && isatty(STDERR_FILENO))),
+progress_reporter::progress_reporter(progress_mode mode, std::chrono::milliseconds log_interval, std::FILE* out)
+    : out_(out),
+      live_(mode == progress_mode::live_line || (mode == progress_mode::automatic && isatty(fileno(out)))),
       enabled_(mode != progress_mode::off),
       interval_(live_ ? std::chrono::milliseconds(250) : log_interval),
       last_(std::chrono::steady_clock::now()) {}
 
-void progress_reporter::tick(const progress_state& p) {
+void progress_reporter::tick(const progress_state& p, std::chrono::steady_clock::time_point now) {
   if (!enabled_) return;
-  const auto now = std::chrono::steady_clock::now();
   if (now - last_ < interval_) return;
   last_ = now;
   if (live_) {
     std::string line = fmt::format(
-        "\r\033[Kusers {}{} | courses {}{} | report {} (polls {}) | grants {} | rows written {} | {} requests, {:.1f} MB",
-        p.users, p.users_done ? " (done)" : "", p.courses, p.courses_done ? " (done)" : "", report_state(p),
+        "\r\033[Kpages {} | users {}{} | courses {}{} | report {} (polls {}) | grants {} | rows written {} | {} requests, "
+        "{:.1f} MB",
+        p.pages, p.users, p.users_done ? " (done)" : "", p.courses, p.courses_done ? " (done)" : "", report_state(p),
         p.report_polls, p.grants, p.rows_written, p.requests, static_cast<double>(p.bytes) / 1e6);
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    std::fflush(stderr);
+    std::fwrite(line.data(), 1, line.size(), out_);
+    std::fflush(out_);
     drew_ = true;
   } else {
-    log::info("progress", {{"users", p.users},
+    log::info("progress", {{"pages", p.pages},
+                           {"users", p.users},
                            {"courses", p.courses},
                            {"report", report_state(p)},
                            {"report_polls", p.report_polls},
@@ -53,8 +55,8 @@ void progress_reporter::tick(const progress_state& p) {
 
 void progress_reporter::finish() {
   if (drew_) {
-    std::fputs("\r\033[K", stderr);
-    std::fflush(stderr);
+    std::fputs("\r\033[K", out_);
+    std::fflush(out_);
   }
 }
 

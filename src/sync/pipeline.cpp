@@ -34,6 +34,7 @@
 #include "pair_table.hpp"
 #include "progress.hpp"
 #include "record_batch.hpp"
+#include "uuid_index.hpp"
 
 namespace bp::sync {
 namespace {
@@ -220,7 +221,7 @@ class pipeline {
       }
       ++s_.courses;
       if (id) {
-        courses_.emplace(*id, static_cast<std::uint32_t>(course_entries_.size()));
+        courses_.try_emplace(*id, static_cast<std::uint32_t>(course_entries_.size()));
         course_entries_.push_back(
             course_entry{c1z::grant_encoder(course, slug_in_progress), c1z::grant_encoder(course, slug_completed)});
       }
@@ -266,13 +267,13 @@ class pipeline {
     co_await wait_ready();
     prog_.report_streaming = true;
     for (const auto& row : rows) {
-      auto u = users_.find(row.user);
-      if (u == users_.end()) {
+      const std::uint32_t u = users_.find(row.user);
+      if (u == detail::uuid_index::npos) {
         ++s_.rows_unknown_user;
         continue;
       }
-      auto c = courses_.find(row.content);
-      if (c == courses_.end()) {
+      const std::uint32_t c = courses_.find(row.content);
+      if (c == detail::uuid_index::npos) {
         ++s_.rows_unknown_course;
         continue;
       }
@@ -282,15 +283,15 @@ class pipeline {
         continue;
       }
       ++mapped_rows_;
-      auto& state = pairs_.at(u->second, c->second);
+      auto& state = pairs_.at(u, c);
       if (state >= static_cast<std::uint8_t>(slot)) continue;
       pid_.clear();
-      if (auto t = user_text_.find(u->second); t != user_text_.end()) {
+      if (auto t = user_text_.find(u); t != user_text_.end()) {
         pid_ = t->second;
       } else {
         row.user.append_to(pid_);
       }
-      const auto& entry = course_entries_[c->second];
+      const auto& entry = course_entries_[c];
       if (state == static_cast<std::uint8_t>(grant_slot::in_progress)) {
         // A completed row beats an earlier in_progress one: the pair keeps only the completed grant.
         const auto& ip = entry.in_progress;
@@ -340,10 +341,10 @@ class pipeline {
   bool users_done_ = false;
   bool courses_done_ = false;
   std::uint64_t mapped_rows_ = 0;  // rows of synced pairs with a mapped status
-  std::unordered_map<percipio::uuid, std::uint32_t, percipio::uuid_hash> users_;
+  detail::uuid_index users_;
   std::unordered_map<std::uint32_t, std::string> user_text_;
   std::unordered_set<std::string> other_user_ids_;
-  std::unordered_map<percipio::uuid, std::uint32_t, percipio::uuid_hash> courses_;
+  detail::uuid_index courses_;
   std::unordered_set<std::string> other_course_ids_;
   std::vector<course_entry> course_entries_;
   detail::pair_table pairs_;

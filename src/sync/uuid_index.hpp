@@ -1,0 +1,74 @@
+#pragma once
+// Percipio id (UUID) -> dense 32-bit index, for users and courses. Open addressing with linear
+// probing over 20-byte slots holding key and value together: a lookup usually touches one cache
+// line, and a million users take about 40 MB instead of an unordered_map's 60 MB of nodes.
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "baton_percipio/percipio/model.hpp"
+
+namespace bp::sync::detail {
+
+class uuid_index {
+ public:
+  static constexpr std::uint32_t npos = ~std::uint32_t{0};
+
+  // Stores (id, value) unless id is there already. Returns the stored value and whether it is new.
+  std::pair<std::uint32_t, bool> try_emplace(const percipio::uuid& id, std::uint32_t value) {
+    if ((size_ + 1) * 8 > slots_.size() * 7) grow();  // load factor at most 7/8
+    slot& s = slots_[probe(id)];
+    if (s.value != npos) return {s.value, false};
+    s.key = id.bytes;
+    s.value = value;
+    ++size_;
+    return {value, true};
+  }
+  // The value for id, or npos.
+  std::uint32_t find(const percipio::uuid& id) const {
+    return slots_.empty() ? npos : slots_[probe(id)].value;
+  }
+  bool contains(const percipio::uuid& id) const { return find(id) != npos; }
+  std::size_t size() const { return size_; }
+
+ private:
+  struct slot {
+    std::array<std::uint8_t, 16> key{};
+    std::uint32_t value = npos;  // npos: empty
+  };
+
+  static std::size_t hash(const std::array<std::uint8_t, 16>& k) {
+    std::uint64_t a, b;
+    std::memcpy(&a, k.data(), 8);
+    std::memcpy(&b, k.data() + 8, 8);
+    std::uint64_t h = a ^ (b * 0x9e3779b97f4a7c15ULL);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return static_cast<std::size_t>(h);
+  }
+  // The slot holding id, or the empty slot where it belongs. Needs a non-empty table with a free slot.
+  std::size_t probe(const percipio::uuid& id) const {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = hash(id.bytes) & mask;
+    while (slots_[i].value != npos && slots_[i].key != id.bytes) i = (i + 1) & mask;
+    return i;
+  }
+  void grow() {
+    std::vector<slot> old(slots_.empty() ? 1024 : slots_.size() * 2);
+    old.swap(slots_);
+    for (const slot& s : old) {
+      if (s.value == npos) continue;
+      std::size_t i = hash(s.key) & (slots_.size() - 1);
+      while (slots_[i].value != npos) i = (i + 1) & (slots_.size() - 1);
+      slots_[i] = s;
+    }
+  }
+
+  std::vector<slot> slots_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace bp::sync::detail

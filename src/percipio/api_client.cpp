@@ -659,7 +659,6 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
       if (bp::steady_clock::now() >= rd) co_return timeout_failure();
       delay = std::min(delay * 2, cfg.poll_max);
       next_at = bp::step_deadline(rd, delay);
-      if (cfg.before_report_poll) co_await cfg.before_report_poll();
       ++m.polls;
       auto out = co_await poll_once(target);
       using K = poll_outcome::kind;

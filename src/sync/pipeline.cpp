@@ -1,6 +1,7 @@
 // The sync pipeline: fetch coroutines on one io_context feed encoded rows through a bounded channel
-// to one writer thread that owns SQLite. Users, catalog and the report request start together; report
-// rows wait until users and courses are known, then become grants as they stream in.
+// to one writer thread that owns SQLite. Users, catalog and the report start together; report rows
+// that arrive before users and courses are known wait in early_rows (memory, then a temporary file),
+// the rest become grants as they stream in.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@
 #include "baton_percipio/core/log.hpp"
 #include "baton_percipio/sync/mapping.hpp"
 #include "baton_percipio/sync/run.hpp"
+#include "early_rows.hpp"
 #include "pair_table.hpp"
 #include "progress.hpp"
 #include "record_batch.hpp"
@@ -92,7 +94,13 @@ struct course_entry {
 class pipeline {
  public:
   pipeline(const options& opts, percipio::api_client& api, channel_t& ch, summary& s, progress_state& prog)
-      : opts_(opts), api_(api), ch_(ch), s_(s), prog_(prog), ready_(ch.get_executor()) {}
+      : opts_(opts),
+        api_(api),
+        ch_(ch),
+        s_(s),
+        prog_(prog),
+        ready_(ch.get_executor()),
+        early_(opts.temp_dir.empty() ? opts.destination.parent_path() : opts.temp_dir, opts.early_rows_in_memory) {}
 
   awaitable<void> run(bp::deadline d) {
     ready_ = asio::steady_timer(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
@@ -251,8 +259,11 @@ class pipeline {
     auto r = co_await api_.async_report(
         d, [this](std::span<const percipio::report_row> rows) -> awaitable<void> { co_await on_rows(rows); });
     if (!r) throw_failure(r.error());
+    co_await wait_ready();
+    co_await map_early_rows();
     co_await send(std::move(grants_));
     grants_ = record_batch{};
+    s_.rows_early_spilled = early_.spilled();
     s_.rows_merged = mapped_rows_ - std::min(mapped_rows_, s_.grants());
     s_.report_rows = r->rows;
     s_.report_rows_unusable = r->skipped_rows;
@@ -262,10 +273,35 @@ class pipeline {
     log::info("report processed", {{"rows", r->rows}, {"grants", s_.grants()}, {"jobs", r->jobs}});
   }
 
-  // Idempotent per (user, course): a re-delivered report (after a failed download) changes nothing.
+  // Rows before users and courses are listed wait in early_ (the download goes on meanwhile).
   awaitable<void> on_rows(std::span<const percipio::report_row> rows) {
-    co_await wait_ready();
     prog_.report_streaming = true;
+    if (!(users_done_ && courses_done_)) {
+      try {
+        early_.add(rows);
+      } catch (const std::runtime_error& e) {
+        throw sync_error(failure_kind::output, e.what());
+      }
+      co_return;
+    }
+    co_await map_early_rows();
+    co_await map_rows(rows);
+  }
+
+  awaitable<void> map_early_rows() {
+    std::vector<percipio::report_row> chunk;
+    for (;;) {
+      try {
+        if (!early_.next(chunk)) break;
+      } catch (const std::runtime_error& e) {
+        throw sync_error(failure_kind::output, e.what());
+      }
+      co_await map_rows(chunk);
+    }
+  }
+
+  // Idempotent per (user, course): a re-delivered report (after a failed download) changes nothing.
+  awaitable<void> map_rows(std::span<const percipio::report_row> rows) {
     for (const auto& row : rows) {
       const std::uint32_t u = users_.find(row.user);
       if (u == detail::uuid_index::npos) {
@@ -324,6 +360,7 @@ class pipeline {
   // failed download) counts them again from zero.
  public:
   void restart_row_statistics() {
+    early_.clear();  // delivered again from the start
     s_.rows_unknown_user = 0;
     s_.rows_unknown_course = 0;
     s_.rows_unmapped_status.clear();
@@ -348,6 +385,7 @@ class pipeline {
   std::unordered_set<std::string> other_course_ids_;
   std::vector<course_entry> course_entries_;
   detail::pair_table pairs_;
+  detail::early_rows early_;
   record_batch grants_;
   std::string pid_;
 };
@@ -421,11 +459,6 @@ summary run_sync(const options& opts, const run_control& ctl, summary* last_summ
     api_cfg.max_report_bytes = opts.max_report_bytes;
     api_cfg.on_report_restart = [&pipe] {
       if (pipe) pipe->restart_row_statistics();
-    };
-    // The report download starts once rows can be mapped: its backpressure would otherwise hold the
-    // connection open, unread, for as long as users and courses take to list.
-    api_cfg.before_report_poll = [&pipe]() -> awaitable<void> {
-      if (pipe) co_await pipe->wait_ready();
     };
     percipio::api_client api(io.get_executor(), http, api_cfg);
     pipeline p(opts, api, ch, s, prog);

@@ -293,6 +293,31 @@ TEST_CASE("synthetic 20k-row tenant: exact expected counts; two syncs write the 
   CHECK(dump(dir / "a.c1z") == dump(dir / "b.c1z"));
 }
 
+TEST_CASE("report rows that arrive before the users are listed wait (memory, then disk); counts stay exact") {
+  fx::generator_config g;
+  g.users = 2500;
+  g.catalog_items = 1200;
+  g.report_rows = 20000;
+  g.seed = 42;
+  auto tenant = std::make_shared<fx::generated_tenant>(g);
+  const auto e = fx::compute_expected(*tenant);
+  fx::options fo;
+  fo.pending_polls = 0;
+  // The last users page trickles in for about a second, so the whole report arrives first.
+  fo.faults.push_back(*fx::parse_fault("users:slow:n=3:bytes=20000:ms=15"));
+  fx::background_server server(tenant, fo);
+  scratch_dir dir;
+  auto opts = fast_options(server, dir / "early.c1z");
+  opts.early_rows_in_memory = 1000;  // most of them go to the temporary file
+  auto s = run_sync(opts);
+  check_counts(s, e);
+  check_file_counts(dir / "early.c1z", e);
+  CHECK(s.rows_early_spilled > 0);
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& x : fs::directory_iterator(dir.path())) ++entries;
+  CHECK(entries == 1);  // the temporary file had no name and is gone
+}
+
 TEST_CASE("a truncated report download is fetched again; counts stay exact") {
   auto tenant = recorded();
   fx::options fo;

@@ -49,10 +49,6 @@ struct client_config {
   // Called after a report download failed part-way: rows delivered so far will be delivered again
   // from the start, so per-row statistics should restart.
   std::function<void()> on_report_restart;
-  // Optional; awaited before each report poll. A consumer that cannot take rows yet (the sync still
-  // lists users and courses) delays the download here rather than stalling it mid-stream, which
-  // the download's backpressure would otherwise do for as long as it is not ready.
-  std::function<asio::awaitable<void>()> before_report_poll;
 };
 
 // Called once per page; may be entered by several page fetchers at once (they interleave only at

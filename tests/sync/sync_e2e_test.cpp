@@ -128,6 +128,16 @@ std::vector<std::string> dump(const fs::path& file) {
   return out;
 }
 
+// The test-sized synthetic tenant (profile S): 2,500 users, 1,200 catalog items, 20,000 report rows.
+std::shared_ptr<fx::generated_tenant> synthetic_20k() {
+  fx::generator_config g;
+  g.users = 2500;
+  g.catalog_items = 1200;
+  g.report_rows = 20000;
+  g.seed = 42;
+  return std::make_shared<fx::generated_tenant>(g);
+}
+
 void check_counts(const summary& s, const fx::expected_counts& e) {
   CHECK(s.users == e.users);
   CHECK(s.courses == e.courses);
@@ -272,12 +282,7 @@ TEST_CASE("limited courses: only those ids, unknown ids are warnings") {
 }
 
 TEST_CASE("synthetic 20k-row tenant: exact expected counts; two syncs write the same records") {
-  fx::generator_config g;
-  g.users = 2500;
-  g.catalog_items = 1200;
-  g.report_rows = 20000;
-  g.seed = 42;
-  auto tenant = std::make_shared<fx::generated_tenant>(g);
+  auto tenant = synthetic_20k();
   const auto e = fx::compute_expected(*tenant);
   fx::background_server server(tenant);
   scratch_dir dir;
@@ -294,12 +299,7 @@ TEST_CASE("synthetic 20k-row tenant: exact expected counts; two syncs write the 
 }
 
 TEST_CASE("report rows that arrive before the users are listed wait (memory, then disk); counts stay exact") {
-  fx::generator_config g;
-  g.users = 2500;
-  g.catalog_items = 1200;
-  g.report_rows = 20000;
-  g.seed = 42;
-  auto tenant = std::make_shared<fx::generated_tenant>(g);
+  auto tenant = synthetic_20k();
   const auto e = fx::compute_expected(*tenant);
   fx::options fo;
   fo.pending_polls = 0;

@@ -90,7 +90,7 @@ std::string capabilities_json() {
   w.key("resourceTypeCapabilities").begin_array();
   // Sorted by resource type id; display names match what the sync writes.
   w.begin_object();
-  w.key("resourceType").begin_object().key("id").value("course").key("displayName").value("Course").end_object();
+  w.key("resourceType").begin_object().key("id").value("course").key("displayName").value("course").end_object();
   caps();
   w.end_object();
   w.begin_object();

@@ -36,7 +36,7 @@ c1z::resource_type_record user_resource_type() {
 c1z::resource_type_record course_resource_type() {
   c1z::resource_type_record rt;
   rt.id = std::string(course_type);
-  rt.display_name = "Course";
+  rt.display_name = "course";  // lower case, as the Go connector writes it (format spec 7.6)
   return rt;
 }
 

@@ -175,7 +175,7 @@ TEST_CASE("resource types") {
   CHECK(u.traits[0] == bp::c1z::trait::user);
   auto c = course_resource_type();
   CHECK(c.id == "course");
-  CHECK(c.display_name == "Course");
+  CHECK(c.display_name == "course");  // lower case (format spec 7.6)
   CHECK(c.traits.empty());
   CHECK_FALSE(c.skip_entitlements_and_grants);
 }

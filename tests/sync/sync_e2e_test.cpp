@@ -192,7 +192,7 @@ TEST_CASE("recorded tenant: every mapping rule, read back from the c1z") {
             "type.googleapis.com/c1.connector.v2.SkipEntitlementsAndGrants");
     }
   });
-  CHECK(rt_names == std::map<std::string, std::string>{{"course", "Course"}, {"user", "User"}});
+  CHECK(rt_names == std::map<std::string, std::string>{{"course", "course"}, {"user", "User"}});
 
   std::map<std::string, std::string> users, courses;
   r.for_each_resource([&](const auto& row) {

@@ -66,7 +66,7 @@ sample run(std::size_t n, std::size_t batch, const fs::path& dir, bool keep, std
   o.destination = dir / "bench.c1z";
   o.batch_size = batch;
   o.cache_mib = cache_mib;
-  o.grant_ids_unique = unique_ids;
+  o.ids_unique = unique_ids;
   o.page_size = page_size;
   bp::c1z::writer w(o);
   t0 = clock_type::now();
@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   // The grants' unique index kept during inserts (INSERT OR IGNORE needs it) or built by finish()
-  // (writer_options::grant_ids_unique, what the sync uses).
+  // (writer_options::ids_unique, what the sync uses).
   std::printf("%14s %14s %11s %8s %10s %14s\n", "unique index", "insert rows/s", "finalize s", "index s", "compress s",
               "total rows/s");
   for (const bool deferred : {false, true}) {

@@ -1,6 +1,6 @@
 #pragma once
 // The v1 schema of baton-sdk v0.3.15, verbatim from spec section 2.8. The unique indexes are created
-// with the tables (INSERT OR IGNORE relies on them; the grants' one may wait, see below); the
+// with the tables (INSERT OR IGNORE relies on them; those of the object tables may wait, see below); the
 // non-unique ones are built once at finish(),
 // which is much cheaper than maintaining them row by row. Readers do not care about creation order.
 #include <string_view>
@@ -18,15 +18,11 @@ CREATE TABLE IF NOT EXISTS v1_resources (
   id INTEGER PRIMARY KEY, resource_type_id TEXT NOT NULL, external_id TEXT NOT NULL,
   parent_resource_type_id TEXT, parent_resource_id TEXT, data BLOB NOT NULL,
   sync_id TEXT NOT NULL, discovered_at DATETIME NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS idx_resources_parent_resource_id_v1
-  ON v1_resources (external_id, sync_id);
 
 CREATE TABLE IF NOT EXISTS v1_entitlements (
   id INTEGER PRIMARY KEY, resource_type_id TEXT NOT NULL, resource_id TEXT NOT NULL,
   external_id TEXT NOT NULL, data BLOB NOT NULL, sync_id TEXT NOT NULL,
   discovered_at DATETIME NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS idx_entitlements_external_sync_v1
-  ON v1_entitlements (external_id, sync_id);
 
 CREATE TABLE IF NOT EXISTS v1_grants (
   id INTEGER PRIMARY KEY, resource_type_id TEXT NOT NULL, resource_id TEXT NOT NULL,
@@ -47,9 +43,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS idx_assets_external_sync_v1
   ON v1_assets (external_id, sync_id);
 )sql";
 
-// With the tables, unless writer_options::grant_ids_unique defers it to finish() (the largest table:
-// appends without it are much faster than random inserts into it).
-inline constexpr std::string_view grants_unique_index_sql = R"sql(
+// The unique (external_id, sync_id) indexes of the three large tables: with the tables, unless
+// writer_options::ids_unique defers them to finish() (appends without them are much faster than
+// random inserts into them).
+inline constexpr std::string_view object_unique_index_sql = R"sql(
+CREATE UNIQUE INDEX IF NOT EXISTS idx_resources_parent_resource_id_v1
+  ON v1_resources (external_id, sync_id);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_entitlements_external_sync_v1
+  ON v1_entitlements (external_id, sync_id);
 CREATE UNIQUE INDEX IF NOT EXISTS idx_grants_external_sync_v1
   ON v1_grants (external_id, sync_id);
 )sql";

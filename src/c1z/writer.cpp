@@ -102,7 +102,7 @@ struct writer::impl {
   std::chrono::system_clock::time_point started;
   std::string discovered_at;  // one timestamp per transaction
   std::string key_buf;        // reused "type:id" for resources
-  std::vector<std::string> removals;  // grant ids to delete in finish() (grant_ids_unique)
+  std::vector<std::string> removals;  // grant ids to delete in finish() (ids_unique)
   std::size_t in_batch = 0;
   bool in_txn = false;
   bool done = false;  // finished or aborted
@@ -157,7 +157,7 @@ struct writer::impl {
                                 " PRAGMA threads=2; PRAGMA cache_size=-" + std::to_string(opt.cache_mib * 1024) + ";";
     exec(pragmas.c_str(), "configure database");
     exec(std::string(detail::schema_sql).c_str(), "create schema in");
-    if (!opt.grant_ids_unique) exec(std::string(detail::grants_unique_index_sql).c_str(), "create indexes in");
+    if (!opt.ids_unique) exec(std::string(detail::object_unique_index_sql).c_str(), "create indexes in");
     ins_rt = prepare(
         "INSERT OR IGNORE INTO v1_resource_types (external_id, data, sync_id, discovered_at) VALUES (?1, ?2, ?3, ?4)");
     ins_res = prepare(
@@ -173,10 +173,10 @@ struct writer::impl {
     del_grant = prepare("DELETE FROM v1_grants WHERE external_id = ?1 AND sync_id = ?2");
   }
 
-  // grant_ids_unique: the unique index, then the removals it makes cheap.
+  // ids_unique: the unique indexes, then the removals they make cheap.
   void apply_deferred_grant_work() {
-    if (!opt.grant_ids_unique) return;
-    exec(std::string(detail::grants_unique_index_sql).c_str(), "create indexes in");
+    if (!opt.ids_unique) return;
+    exec(std::string(detail::object_unique_index_sql).c_str(), "create indexes in");
     if (removals.empty()) return;
     exec("BEGIN", "begin transaction in");
     for (const auto& id : removals) {
@@ -411,7 +411,7 @@ bool writer::add_grant(std::string_view resource_type, std::string_view resource
 
 bool writer::remove_grant(std::string_view grant_id) {
   auto& m = *impl_;
-  if (m.opt.grant_ids_unique) {
+  if (m.opt.ids_unique) {
     m.check_usable();
     m.removals.emplace_back(grant_id);
     --m.counts.grants;

@@ -414,7 +414,9 @@ summary run_sync(const options& opts, const run_control& ctl, summary* last_summ
     wo.file_mode = opts.file_mode;
     wo.batch_size = opts.writer_batch_size;
     wo.page_size = opts.writer_page_size;
-    wo.grant_ids_unique = true;  // one grant per (user, course) pair, never re-added (pair_table)
+    // Users and courses are de-duplicated by id here, and a (user, course) pair gets one grant at a
+    // time, never re-added (pair_table).
+    wo.ids_unique = true;
     w = std::make_unique<c1z::writer>(wo);
   } catch (const c1z::error& e) {
     finish_summary(false, e.what());

@@ -417,7 +417,7 @@ TEST_CASE("remove_grant deletes a grant of this sync, and only that one") {
   CHECK(ids == std::vector<std::string>{"course:c-1:completed:user:u-1"});
 }
 
-TEST_CASE("grant_ids_unique: the unique grant index and the removals are applied at finish") {
+TEST_CASE("ids_unique: the unique indexes and the grant removals are applied at finish") {
   scratch_dir dir;
   const resource_record c{"course", "c-1", "One", "", std::nullopt};
   std::string buf;
@@ -428,7 +428,7 @@ TEST_CASE("grant_ids_unique: the unique grant index and the removals are applied
   };
   SUBCASE("removals and counts") {
     auto o = options_for(dir / "u.c1z");
-    o.grant_ids_unique = true;
+    o.ids_unique = true;
     {
       writer w(o);
       w.add_resource("course", c.id, encode_resource(c));
@@ -461,12 +461,20 @@ TEST_CASE("grant_ids_unique: the unique grant index and the removals are applied
   SUBCASE("a duplicate that slipped through fails finish and leaves the destination as it was") {
     write_file(dir / "d.c1z", "previous");
     auto o = options_for(dir / "d.c1z");
-    o.grant_ids_unique = true;
-    writer w(o);
-    CHECK(add(w, "completed", "u-1"));
-    CHECK(add(w, "completed", "u-1"));
-    CHECK_THROWS_AS(w.finish(), error);
-    CHECK(read_file(dir / "d.c1z") == "previous");
-    CHECK(count_entries(dir.path()) == 1);
+    o.ids_unique = true;
+    for (const char* table : {"grants", "resources"}) {
+      CAPTURE(table);
+      writer w(o);
+      if (std::string_view(table) == "grants") {
+        CHECK(add(w, "completed", "u-1"));
+        CHECK(add(w, "completed", "u-1"));
+      } else {
+        CHECK(w.add_resource("course", c.id, encode_resource(c)));
+        CHECK(w.add_resource("course", c.id, encode_resource(c)));
+      }
+      CHECK_THROWS_AS(w.finish(), error);
+      CHECK(read_file(dir / "d.c1z") == "previous");
+      CHECK(count_entries(dir.path()) == 1);
+    }
   }
 }

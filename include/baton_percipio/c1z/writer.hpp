@@ -25,10 +25,11 @@ struct writer_options {
   // SQLite page cache of the working database. Small on purpose: the OS page cache holds the file
   // anyway, and a large SQLite cache made inserts and finish() slower (BENCHMARKS.md) and RSS larger.
   std::size_t cache_mib = 16;
-  // The caller never adds a grant id twice (nor again after removing it). Then the grants' unique
-  // index is built by finish(), and remove_grant() is applied there: inserts become appends,
-  // several times faster (BENCHMARKS.md). finish() fails if a duplicate slipped through.
-  bool grant_ids_unique = false;
+  // The caller never adds the same external id twice to resources, entitlements or grants (nor a
+  // grant again after removing it). Then their unique indexes are built by finish(), and
+  // remove_grant() is applied there: inserts become appends, several times faster (BENCHMARKS.md).
+  // finish() fails if a duplicate slipped through; the add_* calls return true.
+  bool ids_unique = false;
   // SQLite page size of the database (a power of two, 512 to 65536). baton-sdk writes 4096; any
   // size reads the same.
   std::uint32_t page_size = 4096;
@@ -70,7 +71,7 @@ class writer {
                  std::string_view data);
 
   // Deletes a grant of this sync by id (a later row superseded it). False when there was none.
-  // With grant_ids_unique the delete happens in finish() and this returns true.
+  // With ids_unique the delete happens in finish() and this returns true.
   bool remove_grant(std::string_view grant_id);
 
   writer_counts counts() const;

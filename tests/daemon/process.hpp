@@ -93,8 +93,12 @@ class child_process {
   }
 
   // Waits up to `timeout` for the child to end.
+  // Then reads what is left in the stderr pipe (the child's last lines may still be there).
   std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
-    wait_for([this] { return exited(); }, timeout);
+    if (wait_for([this] { return exited(); }, timeout)) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (err_fd_ >= 0 && std::chrono::steady_clock::now() < until) pump(std::chrono::milliseconds(50));
+    }
     return status_;
   }
 

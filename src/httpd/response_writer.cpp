@@ -64,11 +64,13 @@ response_writer::response_writer(asio::ip::tcp::socket& sock, bool keep_alive,
 std::string response_writer::head(int status, const header_list& headers,
                                   std::optional<std::uint64_t> length, bool chunked) const {
   std::string out = fmt::format("HTTP/1.1 {} {}\r\n", status, status_text(status));
-  for (const auto& h : headers) {
-    out += h.name;
-    out += ": ";
-    out += h.value;
-    out += "\r\n";
+  for (const auto* list : {&headers, &extra_}) {
+    for (const auto& h : *list) {
+      out += h.name;
+      out += ": ";
+      out += h.value;
+      out += "\r\n";
+    }
   }
   if (!has_header(headers, "date")) out += "Date: " + http_date() + "\r\n";
   if (chunked) {

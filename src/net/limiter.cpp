@@ -110,6 +110,15 @@ void adaptive_limiter::on_rate_limited(bp::steady_clock::duration pause, std::ui
   }
 }
 
+void adaptive_limiter::hold_for(bp::steady_clock::duration pause) {
+  const auto t = now();
+  hold_until_ = std::max(hold_until_, t + std::max(pause, bp::steady_clock::duration::zero()));
+  if (opts_.requests_per_second > 0) {
+    tokens_ = 0;  // after the reset the server has little to give: no burst into it
+    last_refill_ = std::max(last_refill_, hold_until_);
+  }
+}
+
 void adaptive_limiter::on_success() {
   auto before = limit();
   window_ = std::min(static_cast<double>(opts_.max_concurrency), window_ + 1.0 / std::floor(window_));

@@ -60,6 +60,7 @@ asio::awaitable<std::pair<std::error_code, response>> async_request_with_retry(
         limiter->on_rate_limited(dec.delay, sent_epoch);
       } else if (dec.action == retry_action::success) {
         limiter->on_success();
+        if (auto wait = quota_exhausted_wait(resp.headers, info.now)) limiter->hold_for(*wait);
       }
     }
     switch (dec.action) {

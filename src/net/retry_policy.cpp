@@ -145,4 +145,19 @@ decision retry_policy::decide(const attempt_info& info) const {
   return d;
 }
 
+std::optional<std::chrono::milliseconds> quota_exhausted_wait(std::span<const header> headers, sys_time now) {
+  for (std::string_view prefix : {"X-RateLimit-", "RateLimit-"}) {
+    auto remaining = find(headers, std::string(prefix) + "Remaining");
+    if (!remaining) continue;
+    std::string_view v = *remaining;
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    if (v != "0") return std::nullopt;  // quota left, or a value we do not understand
+    auto reset = find(headers, std::string(prefix) + "Reset");
+    if (!reset) return std::nullopt;
+    return parse_rate_limit_reset(*reset, now);
+  }
+  return std::nullopt;
+}
+
 }  // namespace bp::net

@@ -462,6 +462,7 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
       if (auto f = m.http_failure(ec, resp, "POST", post_target, reporting_service, "report request", rd))
         co_return std::move(*f);
       m.lim.on_success();
+      if (auto wait = net::quota_exhausted_wait(resp.headers, std::chrono::system_clock::now())) m.lim.hold_for(*wait);
       auto st = parse_report_status(resp.body, "report request");
       if (!st) co_return st.error();
       if (st->state == report_state::failed)
@@ -669,6 +670,8 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
           co_return sum;
         case K::status:
           transient = 0;
+          if (auto wait = net::quota_exhausted_wait(out.resp.headers, std::chrono::system_clock::now()))
+            m.lim.hold_for(*wait);
           if (out.status.state == report_state::failed)
             co_return make_failure(errc::report_failed,
                                    fmt::format("report {} FAILED{}{}", *id, out.status.error.empty() ? "" : ": ",

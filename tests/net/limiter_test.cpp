@@ -207,6 +207,26 @@ TEST_CASE("successes win the rate back slowly, up to the configured rate") {
   CHECK(lim.rate() == doctest::Approx(o.min_requests_per_second));
 }
 
+TEST_CASE("hold_for: a used-up quota holds every request, without a decrease") {
+  asio::io_context io;
+  auto t = bp::steady_clock::time_point(100s);
+  limiter_options o;
+  o.requests_per_second = 4;
+  o.burst = 20;
+  o.clock = [&] { return t; };
+  adaptive_limiter lim(io.get_executor(), o);
+  lim.hold_for(2s);
+  CHECK(lim.rate() == doctest::Approx(4.0));
+  CHECK(lim.limit() == 8);
+  CHECK(lim.epoch() == 0);
+  CHECK_FALSE(lim.try_acquire());
+  t += 2s;
+  CHECK_FALSE(lim.try_acquire());  // the bucket starts empty after the reset: no burst into it
+  t += 250ms;
+  CHECK(lim.try_acquire());
+  CHECK_FALSE(lim.try_acquire());
+}
+
 TEST_CASE("without a bucket a 429 still holds every request for the pause") {
   asio::io_context io;
   auto t = bp::steady_clock::time_point(100s);

@@ -52,6 +52,18 @@ TEST_CASE("HTTP dates in all three formats") {
   CHECK_FALSE(parse_rate_limit_reset("x", wall_now));
 }
 
+TEST_CASE("a used-up quota on a successful answer: the wait until its reset") {
+  using hl = std::vector<header>;
+  CHECK(quota_exhausted_wait(hl{{"X-RateLimit-Remaining", "0"}, {"X-RateLimit-Reset", "3"}}, wall_now) ==
+        milliseconds(3000));
+  CHECK(quota_exhausted_wait(hl{{"ratelimit-remaining", " 0 "}, {"RateLimit-Reset", "2"}}, wall_now) ==
+        milliseconds(2000));
+  CHECK_FALSE(quota_exhausted_wait(hl{{"X-RateLimit-Remaining", "4"}, {"X-RateLimit-Reset", "3"}}, wall_now));
+  CHECK_FALSE(quota_exhausted_wait(hl{{"X-RateLimit-Remaining", "0"}}, wall_now));  // no reset: no idea how long
+  CHECK_FALSE(quota_exhausted_wait(hl{{"X-RateLimit-Remaining", "none"}, {"X-RateLimit-Reset", "3"}}, wall_now));
+  CHECK_FALSE(quota_exhausted_wait(hl{}, wall_now));
+}
+
 TEST_CASE("retry decisions") {
   retry_policy p;
   p.max_attempts = 5;

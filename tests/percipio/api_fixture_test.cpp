@@ -206,6 +206,35 @@ TEST_CASE("fixture: connections closed before any byte, slow bodies, a body slow
   CHECK(closed == 3);
 }
 
+TEST_CASE("fixture: X-RateLimit-Remaining 0 on a success holds the client until the reset: no 429") {
+  auto t = tenant(3100, 1500, 2000);
+  fx::options o;
+  // A token every 200 ms, two at most; the sync needs about ten requests, each answered in far less
+  // than 200 ms even under sanitizers: without the headers, 429s.
+  o.rate_limit_rps = 5;
+  o.rate_limit_burst = 2;
+  o.rate_limit_headers = true;
+  fx::background_server s(t, o);
+  auto cfg = config_for(s);
+  cfg.concurrency = 1;  // one request at a time: each answer's quota is known before the next
+  auto r = full_sync(cfg);
+  check_complete(r, *t);
+  CHECK(r.counters.rate_limited == 0);
+  std::size_t limited = 0;
+  for (const auto& e : s.log().entries()) limited += e.status == 429;
+  CHECK(limited == 0);
+
+  // The same without the headers: the client learns only from 429s.
+  fx::options plain = o;
+  plain.rate_limit_headers = false;
+  fx::background_server s2(t, plain);
+  auto cfg2 = config_for(s2);
+  cfg2.concurrency = 1;
+  auto r2 = full_sync(cfg2);
+  check_complete(r2, *t);
+  CHECK(r2.counters.rate_limited > 0);
+}
+
 TEST_CASE("fixture: truncated report download, then success with the same GET") {
   auto t = tenant(50, 50, 20000);
   fx::options o;

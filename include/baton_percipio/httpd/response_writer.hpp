@@ -45,6 +45,8 @@ class response_writer {
   void abort();
   // Do not keep the connection alive after this response.
   void set_close() { keep_alive_ = false; }
+  // A header for whatever response this writer sends (set before the response starts).
+  void add_header(header h) { extra_.push_back(std::move(h)); }
 
   bool keep_alive() const { return keep_alive_; }
   bool started() const { return started_; }
@@ -69,6 +71,7 @@ class response_writer {
   int status_ = 0;
   std::uint64_t bytes_written_ = 0;
   std::uint64_t close_after_ = std::numeric_limits<std::uint64_t>::max();
+  header_list extra_;
 };
 
 }  // namespace bp::httpd

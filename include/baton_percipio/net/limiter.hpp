@@ -71,6 +71,9 @@ class adaptive_limiter {
   // per congestion event: only for a request sent after the last decrease, so a burst of 429s to
   // requests that were in flight together halves once. The default sent_epoch always decreases.
   void on_rate_limited(bp::steady_clock::duration pause = {}, std::uint64_t sent_epoch = ~std::uint64_t{0});
+  // The server said its quota is used up until `pause` from now: every request waits, and the bucket
+  // starts empty then. No decrease of window or rate: nothing was refused.
+  void hold_for(bp::steady_clock::duration pause);
   void on_success();  // additive increase: about +1 per window of successes, and the rate, up to the max
 
   // Counts decreases; compare with on_rate_limited's sent_epoch.

@@ -73,6 +73,11 @@ struct retry_policy {
   mutable std::shared_ptr<std::mt19937_64> rng_;
 };
 
+// On a successful response: when the server says the quota is used up (X-RateLimit-Remaining or
+// RateLimit-Remaining is 0) and when it refills (the matching -Reset), the wait until then, so the
+// shared limiter can hold every request instead of collecting 429s. nullopt otherwise.
+std::optional<std::chrono::milliseconds> quota_exhausted_wait(std::span<const header> headers, sys_time now);
+
 // Counters for the sync summary. Atomic so several threads may share one.
 struct retry_stats {
   std::atomic<std::uint64_t> attempts{0};

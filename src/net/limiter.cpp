@@ -96,25 +96,18 @@ void adaptive_limiter::release_one() {
 }
 
 void adaptive_limiter::on_rate_limited(bp::steady_clock::duration pause, std::uint64_t sent_epoch) {
-  const auto t = now();
   if (sent_epoch >= epoch_) {
     ++epoch_;
     window_ = std::max(1.0, std::floor(window_ / 2.0));
     rate_ = std::max(opts_.min_requests_per_second, rate_ / 2.0);
   }
-  hold_until_ = std::max(hold_until_, t + std::max(pause, bp::steady_clock::duration::zero()));
-  if (opts_.requests_per_second > 0) {
-    refill(t);
-    tokens_ = 0;  // what we thought we had, the server did not
-    last_refill_ = std::max(last_refill_, hold_until_);
-  }
+  hold_for(pause);  // what we thought we had, the server did not
 }
 
 void adaptive_limiter::hold_for(bp::steady_clock::duration pause) {
-  const auto t = now();
-  hold_until_ = std::max(hold_until_, t + std::max(pause, bp::steady_clock::duration::zero()));
+  hold_until_ = std::max(hold_until_, now() + std::max(pause, bp::steady_clock::duration::zero()));
   if (opts_.requests_per_second > 0) {
-    tokens_ = 0;  // after the reset the server has little to give: no burst into it
+    tokens_ = 0;  // when the pause ends the server has little to give: no burst into it
     last_refill_ = std::max(last_refill_, hold_until_);
   }
 }

@@ -11,6 +11,8 @@
 #include <string>
 #include <type_traits>
 
+#include "baton_percipio/sync/run.hpp"
+
 namespace bp::sync::detail {
 namespace {
 
@@ -19,8 +21,8 @@ constexpr std::size_t row_bytes = sizeof(percipio::report_row);
 constexpr std::size_t chunk_rows = 64 * 1024;
 
 [[noreturn]] void fail(const std::string& what, const std::filesystem::path& dir, int err) {
-  throw std::runtime_error("report rows waiting for users: " + what + " in " + dir.string() + ": " +
-                           std::strerror(err));
+  throw sync_error(failure_kind::output, "report rows waiting for users: " + what + " in " + dir.string() +
+                                             ": " + std::strerror(err));
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ class early_rows {
   early_rows(const early_rows&) = delete;
   early_rows& operator=(const early_rows&) = delete;
 
-  // Throws std::runtime_error (naming the file's directory) when the temporary file fails.
+  // Throws sync_error (output, naming the file's directory) when the temporary file fails.
   void add(std::span<const percipio::report_row> rows);
   // The next chunk of waiting rows, oldest first, into `out`; false when none are left. Rows handed
   // out are forgotten.

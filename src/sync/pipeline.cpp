@@ -277,11 +277,7 @@ class pipeline {
   awaitable<void> on_rows(std::span<const percipio::report_row> rows) {
     prog_.report_streaming = true;
     if (!(users_done_ && courses_done_)) {
-      try {
-        early_.add(rows);
-      } catch (const std::runtime_error& e) {
-        throw sync_error(failure_kind::output, e.what());
-      }
+      early_.add(rows);
       co_return;
     }
     co_await map_early_rows();
@@ -290,14 +286,7 @@ class pipeline {
 
   awaitable<void> map_early_rows() {
     std::vector<percipio::report_row> chunk;
-    for (;;) {
-      try {
-        if (!early_.next(chunk)) break;
-      } catch (const std::runtime_error& e) {
-        throw sync_error(failure_kind::output, e.what());
-      }
-      co_await map_rows(chunk);
-    }
+    while (early_.next(chunk)) co_await map_rows(chunk);
   }
 
   // Idempotent per (user, course): a re-delivered report (after a failed download) changes nothing.

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <vector>
 
+#include "baton_percipio/sync/run.hpp"
+
 using bp::percipio::report_row;
 using bp::sync::detail::early_rows;
 
@@ -79,5 +81,6 @@ TEST_CASE("early rows come back in arrival order, from memory and from the file"
 
 TEST_CASE("early rows: a directory that cannot hold the file is an error naming it") {
   early_rows e("/nonexistent-dir-for-early-rows", 1);
-  CHECK_THROWS_WITH_AS(e.add(rows(0, 5)), doctest::Contains("/nonexistent-dir-for-early-rows"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(e.add(rows(0, 5)), doctest::Contains("/nonexistent-dir-for-early-rows"),
+                       bp::sync::sync_error);
 }

@@ -174,7 +174,7 @@ struct writer::impl {
   }
 
   // ids_unique: the unique indexes, then the removals they make cheap.
-  void apply_deferred_grant_work() {
+  void apply_deferred_unique_indexes() {
     if (!opt.ids_unique) return;
     exec(std::string(detail::object_unique_index_sql).c_str(), "create indexes in");
     if (removals.empty()) return;
@@ -252,7 +252,7 @@ struct writer::impl {
 
   void write_sync_run() {
     commit();
-    apply_deferred_grant_work();
+    apply_deferred_unique_indexes();
     exec(std::string(detail::deferred_index_sql).c_str(), "create indexes in");
     auto ended = std::max(now(), started);
     sqlite3_stmt* st = prepare(

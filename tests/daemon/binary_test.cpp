@@ -73,7 +73,9 @@ TEST_CASE("binary: --interval daemon syncs, serves metrics, and exits 0 on SIGTE
   for (const char* path : {"/metrics", "/healthz", "/readyz"}) {
     CHECK_MESSAGE(fetch(port, path).body.find(fx::demo_token) == std::string::npos, path);
   }
-  // Every JSON line from "sync started" to "sync finished" carries the sync id.
+  // Every JSON line from "sync started" to "sync finished" carries the sync id. (The metric can
+  // be seen before the log line has been read from the pipe: read until it is there.)
+  REQUIRE(p.wait_for([&] { return p.err().find("\"msg\":\"sync finished\"") != std::string::npos; }, 10s));
   {
     const std::string err = p.err();
     const auto begin = err.find("\"msg\":\"sync started\"");

@@ -209,10 +209,10 @@ TEST_CASE("fixture: connections closed before any byte, slow bodies, a body slow
 TEST_CASE("fixture: X-RateLimit-Remaining 0 on a success holds the client until the reset: no 429") {
   auto t = tenant(3100, 1500, 2000);
   fx::options o;
-  // A token every 200 ms, two at most; the sync needs about ten requests, each answered in far less
-  // than 200 ms even under sanitizers: without the headers, 429s.
-  o.rate_limit_rps = 5;
-  o.rate_limit_burst = 2;
+  // One token, refilled every 250 ms; the sync needs about ten requests, each answered in far less
+  // than 250 ms even under sanitizers: without the headers, 429s.
+  o.rate_limit_rps = 4;
+  o.rate_limit_burst = 1;
   o.rate_limit_headers = true;
   fx::background_server s(t, o);
   auto cfg = config_for(s);

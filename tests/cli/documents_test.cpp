@@ -1,6 +1,9 @@
 #include "baton_percipio/cli/documents.hpp"
 
 #include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
 #include <simdjson.h>
 
 #include <string>
@@ -34,6 +37,15 @@ std::vector<std::string> keys(simdjson::dom::element obj) {
 std::string str(simdjson::dom::element e, std::string_view key) { return std::string(std::string_view(e[key].get_string())); }
 
 }  // namespace
+
+TEST_CASE("baton_capabilities.json in the repository is what `capabilities` prints") {
+  std::ifstream in(std::string(BP_SOURCE_DIR) + "/baton_capabilities.json", std::ios::binary);
+  REQUIRE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  CHECK_MESSAGE(ss.str() == capabilities_json(),
+                "regenerate it: baton-percipio capabilities > baton_capabilities.json");
+}
 
 TEST_CASE("capabilities JSON has the conventions' structure") {
   std::string text = capabilities_json();

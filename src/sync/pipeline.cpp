@@ -17,6 +17,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -264,6 +265,11 @@ class pipeline {
     co_await send(std::move(grants_));
     grants_ = record_batch{};
     s_.rows_early_spilled = early_.spilled();
+    for (std::size_t i = 0; i < unmapped_by_status_.size(); ++i) {
+      if (unmapped_by_status_[i] != 0)
+        s_.rows_unmapped_status[std::string(percipio::to_string(static_cast<percipio::activity_status>(i)))] +=
+            unmapped_by_status_[i];
+    }
     s_.rows_merged = mapped_rows_ - std::min(mapped_rows_, s_.grants());
     s_.report_rows = r->rows;
     s_.report_rows_unusable = r->skipped_rows;
@@ -304,7 +310,7 @@ class pipeline {
       }
       const grant_slot slot = map_status(row.status);
       if (slot == grant_slot::none) {
-        ++s_.rows_unmapped_status[std::string(percipio::to_string(row.status))];
+        ++unmapped_by_status_[static_cast<std::uint8_t>(row.status)];  // named once, at the end
         continue;
       }
       ++mapped_rows_;
@@ -352,7 +358,7 @@ class pipeline {
     early_.clear();  // delivered again from the start
     s_.rows_unknown_user = 0;
     s_.rows_unknown_course = 0;
-    s_.rows_unmapped_status.clear();
+    unmapped_by_status_.fill(0);
     mapped_rows_ = 0;
   }
 
@@ -367,6 +373,7 @@ class pipeline {
   bool users_done_ = false;
   bool courses_done_ = false;
   std::uint64_t mapped_rows_ = 0;  // rows of synced pairs with a mapped status
+  std::array<std::uint64_t, 256> unmapped_by_status_{};  // rows skipped per status byte
   detail::uuid_index users_;
   std::unordered_map<std::uint32_t, std::string> user_text_;
   std::unordered_set<std::string> other_user_ids_;

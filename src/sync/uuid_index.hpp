@@ -1,7 +1,7 @@
 #pragma once
 // Percipio id (UUID) -> dense 32-bit index, for users and courses. Open addressing with linear
 // probing over 20-byte slots holding key and value together: a lookup usually touches one cache
-// line, and a million users take about 40 MB instead of an unordered_map's 60 MB of nodes.
+// line; a million users fit in 2^21 slots, 42 MB, with no per-entry allocation.
 #include <array>
 #include <cstdint>
 #include <cstring>

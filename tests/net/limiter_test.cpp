@@ -14,6 +14,15 @@ namespace bp::net {
 namespace {
 using namespace std::chrono_literals;
 // A limiter with only a concurrency window (no token bucket).
+// A token bucket on the virtual clock `t` (tests move t by hand).
+limiter_options on_clock(bp::steady_clock::time_point& t, double rps, double burst, std::size_t concurrency = 8) {
+  limiter_options o;
+  o.max_concurrency = concurrency;
+  o.requests_per_second = rps;
+  o.burst = burst;
+  o.clock = [&t] { return t; };
+  return o;
+}
 [[maybe_unused]] limiter_options window_only(std::size_t n) {
   limiter_options o;
   o.max_concurrency = n;
@@ -125,11 +134,7 @@ TEST_CASE("acquire with a deadline and cancellation") {
 TEST_CASE("token bucket on a virtual clock") {
   asio::io_context io;
   auto t = bp::steady_clock::time_point(100s);
-  limiter_options o;
-  o.max_concurrency = 100;
-  o.requests_per_second = 4;
-  o.burst = 3;
-  o.clock = [&] { return t; };
+  auto o = on_clock(t, 4, 3, 100);
   adaptive_limiter lim(io.get_executor(), o);
   std::vector<adaptive_limiter::permit> ps;
   for (int i = 0; i < 3; ++i) {
@@ -150,11 +155,7 @@ TEST_CASE("token bucket on a virtual clock") {
 TEST_CASE("a 429 empties the bucket, holds every request for the pause and halves the rate once per burst") {
   asio::io_context io;
   auto t = bp::steady_clock::time_point(100s);
-  limiter_options o;
-  o.max_concurrency = 8;
-  o.requests_per_second = 4;
-  o.burst = 20;
-  o.clock = [&] { return t; };
+  auto o = on_clock(t, 4, 20, 8);
   adaptive_limiter lim(io.get_executor(), o);
   // Eight requests go out together (same epoch); all are answered 429 with Retry-After: 2.
   const auto sent = lim.epoch();
@@ -190,11 +191,8 @@ TEST_CASE("a 429 empties the bucket, holds every request for the pause and halve
 TEST_CASE("successes win the rate back slowly, up to the configured rate") {
   asio::io_context io;
   auto t = bp::steady_clock::time_point(100s);
-  limiter_options o;
-  o.requests_per_second = 4;
-  o.burst = 20;
+  auto o = on_clock(t, 4, 20);
   o.rate_increase = 1.0 / 32;
-  o.clock = [&] { return t; };
   adaptive_limiter lim(io.get_executor(), o);
   lim.on_rate_limited();
   CHECK(lim.rate() == doctest::Approx(2.0));
@@ -210,10 +208,7 @@ TEST_CASE("successes win the rate back slowly, up to the configured rate") {
 TEST_CASE("hold_for: a used-up quota holds every request, without a decrease") {
   asio::io_context io;
   auto t = bp::steady_clock::time_point(100s);
-  limiter_options o;
-  o.requests_per_second = 4;
-  o.burst = 20;
-  o.clock = [&] { return t; };
+  auto o = on_clock(t, 4, 20);
   adaptive_limiter lim(io.get_executor(), o);
   lim.hold_for(2s);
   CHECK(lim.rate() == doctest::Approx(4.0));
@@ -230,9 +225,7 @@ TEST_CASE("hold_for: a used-up quota holds every request, without a decrease") {
 TEST_CASE("without a bucket a 429 still holds every request for the pause") {
   asio::io_context io;
   auto t = bp::steady_clock::time_point(100s);
-  limiter_options o;
-  o.max_concurrency = 4;
-  o.clock = [&] { return t; };
+  auto o = on_clock(t, 0, 20, 4);
   adaptive_limiter lim(io.get_executor(), o);
   lim.on_rate_limited(3s);
   CHECK(lim.rate() == 0);

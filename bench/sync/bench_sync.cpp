@@ -4,7 +4,7 @@
 // measure the pipeline rather than the client's deliberate waits. Prints the summary JSON on stdout.
 //
 // usage: bench_sync --base-url URL --org ID --token T -f FILE [--concurrency N] [--rps R] [--burst B]
-//                   [--poll-initial-ms MS] [--log-level L]
+//                   [--poll-initial-ms MS] [--log-level L] [--overlap-compression on|off]
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
     else if (a == "--burst") o.api.burst = std::atof(v);
     else if (a == "--poll-initial-ms") o.api.poll_initial = std::chrono::milliseconds(std::atol(v));
     else if (a == "--log-level") level = v;
+    else if (a == "--overlap-compression") o.writer_overlap_compression = std::string_view(v) != "off";
     else {
       std::fprintf(stderr, "bench_sync: unknown flag %s\n", argv[i - 1]);
       return 2;

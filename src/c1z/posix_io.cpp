@@ -21,8 +21,11 @@ void throw_error(std::string_view op, const std::filesystem::path& path, std::st
   throw error(msg);
 }
 
-fd_guard::~fd_guard() {
+fd_guard::~fd_guard() { reset(); }
+
+void fd_guard::reset() noexcept {
   if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
 }
 
 void write_all(int fd, const void* data, std::size_t size, const std::filesystem::path& path) {
@@ -43,6 +46,28 @@ std::size_t read_some(int fd, void* data, std::size_t size, const std::filesyste
     const ssize_t n = ::read(fd, data, size);
     if (n >= 0) return static_cast<std::size_t>(n);
     if (errno != EINTR) throw_errno("read", path, errno);
+  }
+}
+
+std::size_t pread_some(int fd, void* data, std::size_t size, std::uint64_t offset, const std::filesystem::path& path) {
+  for (;;) {
+    const ssize_t n = ::pread(fd, data, size, static_cast<off_t>(offset));
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EINTR) throw_errno("read", path, errno);
+  }
+}
+
+void pwrite_all(int fd, const void* data, std::size_t size, std::uint64_t offset, const std::filesystem::path& path) {
+  const auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::pwrite(fd, p, size, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("write", path, errno);
+    }
+    p += n;
+    size -= static_cast<std::size_t>(n);
+    offset += static_cast<std::uint64_t>(n);
   }
 }
 

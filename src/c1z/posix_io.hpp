@@ -1,6 +1,7 @@
 #pragma once
 // Thin POSIX helpers shared by writer and reader: every failure becomes a bp::c1z::error naming the
 // operation and the path.
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -18,6 +19,15 @@ class fd_guard {
   ~fd_guard();
   fd_guard(const fd_guard&) = delete;
   fd_guard& operator=(const fd_guard&) = delete;
+  fd_guard(fd_guard&& o) noexcept : fd_(o.release()) {}
+  fd_guard& operator=(fd_guard&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = o.release();
+    }
+    return *this;
+  }
+  void reset() noexcept;
   int get() const { return fd_; }
   int release() {
     int f = fd_;
@@ -32,6 +42,9 @@ class fd_guard {
 void write_all(int fd, const void* data, std::size_t size, const std::filesystem::path& path);
 // Reads up to size bytes; returns the count (0 at end of file).
 std::size_t read_some(int fd, void* data, std::size_t size, const std::filesystem::path& path);
+// Positioned I/O: pread_some returns the count read (0 at end of file); pwrite_all writes everything.
+std::size_t pread_some(int fd, void* data, std::size_t size, std::uint64_t offset, const std::filesystem::path& path);
+void pwrite_all(int fd, const void* data, std::size_t size, std::uint64_t offset, const std::filesystem::path& path);
 // mkdtemp(parent/prefixXXXXXX).
 std::filesystem::path make_temp_dir(const std::filesystem::path& parent, std::string_view prefix);
 void fsync_dir(const std::filesystem::path& dir);

@@ -6,15 +6,16 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "baton_percipio/c1z/ksuid.hpp"
+#include "db_compressor.hpp"
 #include "posix_io.hpp"
 #include "schema.hpp"
 
@@ -91,6 +92,7 @@ struct writer::impl {
   fs::path work_dir;
   fs::path db_path;
   fs::path tmp_file;  // set while the compressed temp file exists
+  detail::fd_guard out;  // tmp_file, open while finish() writes it
   int work_lock = -1;  // fd of work_dir with an flock, held while this writer lives
   sqlite3* db = nullptr;
   sqlite3_stmt* ins_rt = nullptr;
@@ -241,6 +243,7 @@ struct writer::impl {
 
   void cleanup() noexcept {
     close_db();
+    out = detail::fd_guard();
     std::error_code ec;
     if (!tmp_file.empty()) fs::remove(tmp_file, ec);
     tmp_file.clear();
@@ -250,10 +253,7 @@ struct writer::impl {
     work_lock = -1;
   }
 
-  void write_sync_run() {
-    commit();
-    apply_deferred_unique_indexes();
-    exec(std::string(detail::deferred_index_sql).c_str(), "create indexes in");
+  void record_sync_run() {
     auto ended = std::max(now(), started);
     sqlite3_stmt* st = prepare(
         "INSERT INTO v1_sync_runs (sync_id, started_at, ended_at, sync_token, sync_type, parent_sync_id) "
@@ -269,11 +269,19 @@ struct writer::impl {
     if (rc != SQLITE_DONE) fail_sql("record sync run in");
   }
 
-  finish_result compress() {
-    finish_result result;
-    detail::fd_guard in(::open(db_path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (in.get() < 0) throw_errno("open", db_path, errno);
+  std::int64_t pragma_int(const char* sql) {
+    sqlite3_stmt* st = prepare(sql);
+    const int rc = sqlite3_step(st);
+    const std::int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) fail_sql("query");
+    return v;
+  }
 
+  detail::compress_settings compress_settings() const { return {opt.zstd_level, opt.zstd_workers}; }
+
+  // The temporary output next to the destination (renamed over it by publish()).
+  void open_output() {
     const fs::path dir = opt.destination.parent_path().empty() ? fs::path(".") : opt.destination.parent_path();
     // Built with append (not operator+ chains): GCC 12 at -O3 reports a false -Wrestrict on the latter.
     std::string base = ".";
@@ -281,43 +289,25 @@ struct writer::impl {
     std::string tmpl = (dir / base).string();
     std::vector<char> name(tmpl.begin(), tmpl.end());
     name.push_back('\0');
-    detail::fd_guard out(::mkostemp(name.data(), O_CLOEXEC));
+    out = detail::fd_guard(::mkostemp(name.data(), O_CLOEXEC));
     if (out.get() < 0) throw_errno("create temporary file in", dir, errno);
     tmp_file = name.data();
     (void)::flock(out.get(), LOCK_EX | LOCK_NB);  // in use (see remove_stale_leftovers)
     if (::fchmod(out.get(), static_cast<mode_t>(opt.file_mode)) != 0) throw_errno("chmod", tmp_file, errno);
+  }
 
-    detail::write_all(out.get(), detail::magic, sizeof detail::magic, tmp_file);
-    result.file_bytes = sizeof detail::magic;
+  // Every row is in place: the table pages are final unless SQLite reuses free pages for the indexes.
+  std::unique_ptr<detail::split_compressor> start_split_compression() {
+    if (!opt.overlap_compression) return nullptr;
+    const std::int64_t pages = pragma_int("PRAGMA page_count");
+    if (pages < 2 || pragma_int("PRAGMA freelist_count") != 0) return nullptr;
+    const auto page = static_cast<std::uint32_t>(pragma_int("PRAGMA page_size"));
+    return std::make_unique<detail::split_compressor>(db_path, out.get(), tmp_file, compress_settings(), page,
+                                                      static_cast<std::uint64_t>(pages));
+  }
 
-    std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
-    if (!cctx) throw_error("compress", db_path, "out of memory");
-    const int level = std::clamp(opt.zstd_level, 1, 19);
-    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, level);
-    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
-    // Worker threads still produce one frame; ignored when libzstd lacks multithreading.
-    if (opt.zstd_workers > 0) ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_nbWorkers, opt.zstd_workers);
-    // Readers reject windows above 128 MiB (spec 1.3): levels 1..19 use at most 8 MiB and long-distance
-    // matching stays off, so the frame's window is always small enough.
-
-    std::vector<char> ibuf(1 << 20);
-    std::vector<char> obuf(ZSTD_CStreamOutSize() * 4);
-    bool eof = false;
-    while (!eof) {
-      const std::size_t n = detail::read_some(in.get(), ibuf.data(), ibuf.size(), db_path);
-      result.database_bytes += n;
-      eof = n == 0;
-      ZSTD_inBuffer input{ibuf.data(), n, 0};
-      const ZSTD_EndDirective mode = eof ? ZSTD_e_end : ZSTD_e_continue;
-      for (;;) {
-        ZSTD_outBuffer output{obuf.data(), obuf.size(), 0};
-        const std::size_t remaining = ZSTD_compressStream2(cctx.get(), &output, &input, mode);
-        if (ZSTD_isError(remaining)) throw_error("compress", db_path, ZSTD_getErrorName(remaining));
-        detail::write_all(out.get(), obuf.data(), output.pos, tmp_file);
-        result.file_bytes += output.pos;
-        if (eof ? remaining == 0 : input.pos == input.size) break;
-      }
-    }
+  void publish() {
+    const fs::path dir = opt.destination.parent_path().empty() ? fs::path(".") : opt.destination.parent_path();
     if (::fsync(out.get()) != 0) throw_errno("fsync", tmp_file, errno);
     if (::close(out.release()) != 0) throw_errno("close", tmp_file, errno);
     if (::rename(tmp_file.c_str(), opt.destination.c_str()) != 0) {
@@ -326,7 +316,6 @@ struct writer::impl {
     }
     tmp_file.clear();
     detail::fsync_dir(dir);
-    return result;
   }
 };
 
@@ -431,13 +420,32 @@ finish_result writer::finish() {
   auto& m = *impl_;
   m.check_usable();
   try {
-    const auto t0 = std::chrono::steady_clock::now();
-    m.write_sync_run();
+    using clock = std::chrono::steady_clock;
+    const auto t0 = clock::now();
+    m.commit();
+    m.record_sync_run();
+    m.apply_deferred_unique_indexes();
+    m.open_output();
+    auto split = m.start_split_compression();
+    m.exec(std::string(detail::deferred_index_sql).c_str(), "create indexes in");
     m.close_db();
-    const auto t1 = std::chrono::steady_clock::now();
-    auto result = m.compress();
+    const auto t1 = clock::now();
+    std::optional<detail::compressed_sizes> sizes;
+    if (split) sizes = split->finish();
+    split.reset();
+    finish_result result;
+    result.compressed_during_indexes = sizes.has_value();
+    if (!sizes) {
+      if (::ftruncate(m.out.get(), 0) != 0 || ::lseek(m.out.get(), 0, SEEK_SET) != 0) {
+        throw_errno("truncate", m.tmp_file, errno);
+      }
+      sizes = detail::compress_database(m.db_path, m.out.get(), m.tmp_file, m.compress_settings());
+    }
+    m.publish();
+    result.database_bytes = sizes->database_bytes;
+    result.file_bytes = sizes->file_bytes;
     result.index_seconds = std::chrono::duration<double>(t1 - t0).count();
-    result.compress_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    result.compress_seconds = std::chrono::duration<double>(clock::now() - t1).count();
     m.done = true;
     m.cleanup();
     return result;

@@ -4,6 +4,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -29,7 +30,8 @@ adaptive_limiter::adaptive_limiter(asio::any_io_executor ex, limiter_options opt
   if (opts_.requests_per_second < 0) opts_.requests_per_second = 0;
   opts_.min_requests_per_second = std::min(opts_.requests_per_second, std::max(opts_.min_requests_per_second, 1e-3));
   rate_ = opts_.requests_per_second;
-  tokens_ = opts_.burst;
+  tokens_ = opts_.initial_tokens >= 0 ? std::min(opts_.initial_tokens, opts_.burst)
+                                      : std::clamp(opts_.requests_per_second, 1.0, opts_.burst);
   last_refill_ = now();
 }
 

@@ -410,6 +410,7 @@ summary run_sync(const options& opts, const run_control& ctl, summary* last_summ
     wo.file_mode = opts.file_mode;
     wo.batch_size = opts.writer_batch_size;
     wo.page_size = opts.writer_page_size;
+    wo.overlap_compression = opts.writer_overlap_compression;
     // Users and courses are de-duplicated by id here, and a (user, course) pair gets one grant at a
     // time, never re-added (pair_table).
     wo.ids_unique = true;

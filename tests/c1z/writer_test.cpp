@@ -478,3 +478,55 @@ TEST_CASE("ids_unique: the unique indexes and the grant removals are applied at 
     }
   }
 }
+
+TEST_CASE("finish compresses the tables during the index builds, and the file reads the same") {
+  scratch_dir dir;
+  const resource_record c{"course", "c-1", "One", "", std::nullopt};
+  std::string buf;
+  auto fill = [&](writer& w) {
+    for (int i = 0; i < 3000; ++i) {
+      const std::string user = "u-" + std::to_string(i);
+      const resource_record u{"user", user, "User " + user, "", std::nullopt};
+      w.add_resource("user", user, encode_resource(u));
+      const grant_encoder enc(c, i % 3 == 0 ? "completed" : "in_progress");
+      const auto g = enc.encode(buf, "user", user);
+      w.add_grant(c.type, c.id, enc.entitlement_id(), "user", user, g.id, g.bytes);
+    }
+  };
+  for (std::uint32_t page : {4096u, 65536u}) {
+    CAPTURE(page);
+    finish_result results[2];
+    for (bool overlap : {false, true}) {
+      auto o = options_for(dir / (overlap ? "overlap.c1z" : "plain.c1z"));
+      o.batch_size = 500;
+      o.page_size = page;
+      o.ids_unique = true;
+      o.overlap_compression = overlap;
+      writer w(o);
+      fill(w);
+      results[overlap] = w.finish();
+    }
+    CHECK_FALSE(results[0].compressed_during_indexes);
+    CHECK(results[1].compressed_during_indexes);
+    CHECK(results[1].database_bytes == results[0].database_bytes);
+    CHECK(results[1].file_bytes == fs::file_size(dir / "overlap.c1z"));
+    CHECK(static_cast<unsigned char>(read_file(dir / "overlap.c1z")[9]) == 0x04);  // checksum flag, as Go
+    decompress_to(dir / "overlap.c1z", dir / "overlap.db");  // libzstd checks the content checksum
+    decompress_to(dir / "plain.c1z", dir / "plain.db");
+    const db_handle a(dir / "overlap.db");
+    const db_handle b(dir / "plain.db");
+    for (const char* q : {"SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name",
+                          "SELECT external_id, hex(data) FROM v1_grants ORDER BY id",
+                          "SELECT external_id, hex(data) FROM v1_resources ORDER BY id",
+                          "SELECT count(*) FROM v1_grants INDEXED BY idx_grants_principal_id_v1 "
+                          "WHERE principal_resource_type_id = 'user'"}) {
+      CHECK(a.rows(q) == b.rows(q));
+    }
+    CHECK(a.one("PRAGMA integrity_check") == "ok");
+    CHECK(a.one("SELECT count(*) FROM v1_grants") == "3000");
+    reader r(dir / "overlap.c1z");
+    std::size_t grants = 0;
+    r.for_each_grant([&](const grant_row&) { ++grants; });
+    CHECK(grants == 3000);
+  }
+}

@@ -152,10 +152,37 @@ TEST_CASE("token bucket on a virtual clock") {
   CHECK(lim.tokens() == doctest::Approx(3.0));  // refill stops at the burst size
 }
 
+TEST_CASE("the bucket starts with one second's worth of tokens; the burst builds up while idle") {
+  asio::io_context io;
+  auto t = bp::steady_clock::time_point(100s);
+  SUBCASE("default") {
+    adaptive_limiter lim(io.get_executor(), on_clock(t, 4, 20, 100));
+    CHECK(lim.tokens() == doctest::Approx(4.0));
+    std::vector<adaptive_limiter::permit> ps;
+    for (int i = 0; i < 4; ++i) ps.push_back(lim.try_acquire());
+    for (const auto& p : ps) CHECK(p);
+    CHECK_FALSE(lim.try_acquire());  // no opening burst of 20 into a server with a smaller one
+    t += 5s;
+    CHECK(lim.tokens() == doctest::Approx(20.0));  // idle: the full burst is there
+  }
+  SUBCASE("a slow rate still starts with one token; a small burst caps it") {
+    CHECK(adaptive_limiter(io.get_executor(), on_clock(t, 0.5, 20)).tokens() == doctest::Approx(1.0));
+    CHECK(adaptive_limiter(io.get_executor(), on_clock(t, 10, 3)).tokens() == doctest::Approx(3.0));
+  }
+  SUBCASE("explicit") {
+    auto o = on_clock(t, 4, 20);
+    o.initial_tokens = 0;
+    CHECK(adaptive_limiter(io.get_executor(), o).tokens() == doctest::Approx(0.0));
+    o.initial_tokens = 50;
+    CHECK(adaptive_limiter(io.get_executor(), o).tokens() == doctest::Approx(20.0));
+  }
+}
+
 TEST_CASE("a 429 empties the bucket, holds every request for the pause and halves the rate once per burst") {
   asio::io_context io;
   auto t = bp::steady_clock::time_point(100s);
   auto o = on_clock(t, 4, 20, 8);
+  o.initial_tokens = 20;  // a full bucket, as after an idle spell
   adaptive_limiter lim(io.get_executor(), o);
   // Eight requests go out together (same epoch); all are answered 429 with Retry-After: 2.
   const auto sent = lim.epoch();

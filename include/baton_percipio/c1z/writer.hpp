@@ -33,6 +33,9 @@ struct writer_options {
   // SQLite page size of the database (a power of two, 512 to 65536). baton-sdk writes 4096; any
   // size reads the same.
   std::uint32_t page_size = 4096;
+  // finish() compresses the table pages on a thread while SQLite builds the indexes, and falls back
+  // to compressing the whole file when SQLite did rewrite one of them (BENCHMARKS.md).
+  bool overlap_compression = true;
   std::function<std::chrono::system_clock::time_point()> clock;  // default: system_clock::now
 };
 
@@ -47,8 +50,9 @@ struct writer_counts {
 struct finish_result {
   std::uint64_t database_bytes = 0;  // uncompressed SQLite file
   std::uint64_t file_bytes = 0;      // the .c1z written
-  double index_seconds = 0;          // building the deferred indexes
-  double compress_seconds = 0;       // compression, fsync and rename
+  double index_seconds = 0;          // building the deferred indexes (the table pages compress meanwhile)
+  double compress_seconds = 0;       // the rest of the compression, fsync and rename
+  bool compressed_during_indexes = false;  // the overlap worked (no fallback to the whole file)
 };
 
 class writer {

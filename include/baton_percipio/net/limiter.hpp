@@ -21,6 +21,10 @@ struct limiter_options {
   std::size_t max_concurrency = 8;
   double requests_per_second = 0;  // token bucket refill rate; 0 disables the bucket
   double burst = 20;               // bucket size (scaled down with the rate after a 429)
+  // Tokens at the start; below 0: one second's worth (the rate, at least 1, at most the burst).
+  // The burst builds up while requests are idle, so a server whose own burst is smaller than ours
+  // does not answer the opening requests with 429s.
+  double initial_tokens = -1;
   double min_requests_per_second = 0.05;  // the rate never halves below this
   // Rate regained per success after a 429, as a fraction of requests_per_second: slow, so probing
   // above a server's limit costs few 429s.

@@ -29,6 +29,7 @@ struct options {
   std::size_t batch_rows = 4096;        // rows per batch sent to the writer
   std::size_t writer_batch_size = 20000;  // rows per SQLite transaction
   std::uint32_t writer_page_size = 65536;  // SQLite page size: large rows, faster index builds (BENCHMARKS.md)
+  bool writer_overlap_compression = true;  // compress the tables while the indexes build (c1z::writer_options)
   progress_mode progress = progress_mode::automatic;
   std::chrono::milliseconds progress_interval{10000};  // between log lines (live line: 250 ms)
 };

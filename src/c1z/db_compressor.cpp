@@ -1,0 +1,255 @@
+#include "db_compressor.hpp"
+
+#include <fcntl.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "posix_io.hpp"
+#include "schema.hpp"
+#include "xxh64.hpp"
+
+namespace bp::c1z::detail {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t chunk_bytes = 1 << 20;
+constexpr std::uint64_t magic_bytes = sizeof magic;
+constexpr unsigned char checksum_flag = 0x04;  // Frame_Header_Descriptor bit 2
+
+using cctx_ptr = std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)>;
+
+cctx_ptr make_cctx(const compress_settings& s, bool checksum, const fs::path& db_path) {
+  cctx_ptr cctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+  if (!cctx) throw_error("compress", db_path, "out of memory");
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, std::clamp(s.level, 1, 19));
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, checksum ? 1 : 0);
+  // Worker threads still produce one frame; ignored when libzstd lacks multithreading.
+  if (s.workers > 0) ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_nbWorkers, s.workers);
+  // Readers reject windows above 128 MiB (spec 1.3): levels 1..19 use at most 8 MiB and long-distance
+  // matching stays off, so the frame's window is always small enough.
+  return cctx;
+}
+
+// Feeds input to the stream with the given directive until it is consumed (continue) or fully
+// flushed (flush, end), handing every output chunk to sink.
+template <class Sink>
+void feed(ZSTD_CCtx* cctx, std::vector<char>& obuf, const char* data, std::size_t size, ZSTD_EndDirective mode,
+          const fs::path& db_path, Sink&& sink) {
+  ZSTD_inBuffer input{data, size, 0};
+  for (;;) {
+    ZSTD_outBuffer output{obuf.data(), obuf.size(), 0};
+    const std::size_t remaining = ZSTD_compressStream2(cctx, &output, &input, mode);
+    if (ZSTD_isError(remaining)) throw_error("compress", db_path, ZSTD_getErrorName(remaining));
+    if (output.pos != 0) sink(obuf.data(), output.pos);
+    if (mode == ZSTD_e_continue ? input.pos == input.size : remaining == 0) return;
+  }
+}
+
+// Size of a zstd frame header from its first 5 bytes (RFC 8878, 3.1.1.1), or 0 if the frame is not
+// the kind the split layout needs: no declared content size (it would leave out page 1), no
+// single-segment window, no dictionary, no checksum yet.
+std::size_t plain_frame_header_size(const unsigned char* h) {
+  const unsigned char frame_magic[4] = {0x28, 0xB5, 0x2F, 0xFD};
+  if (!std::equal(frame_magic, frame_magic + 4, h)) return 0;
+  const unsigned char fhd = h[4];
+  if (fhd != 0) return 0;
+  return 6;  // magic, descriptor, window descriptor
+}
+
+}  // namespace
+
+compressed_sizes compress_database(const fs::path& db_path, int out_fd, const fs::path& out_path,
+                                   const compress_settings& settings) {
+  fd_guard in(::open(db_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) throw_errno("open", db_path, errno);
+  compressed_sizes sizes;
+  write_all(out_fd, magic, sizeof magic, out_path);
+  sizes.file_bytes = sizeof magic;
+  auto cctx = make_cctx(settings, true, db_path);
+  std::vector<char> ibuf(chunk_bytes);
+  std::vector<char> obuf(ZSTD_CStreamOutSize() * 4);
+  auto sink = [&](const char* p, std::size_t n) {
+    write_all(out_fd, p, n, out_path);
+    sizes.file_bytes += n;
+  };
+  for (;;) {
+    const std::size_t n = read_some(in.get(), ibuf.data(), ibuf.size(), db_path);
+    if (n == 0) break;
+    sizes.database_bytes += n;
+    feed(cctx.get(), obuf, ibuf.data(), n, ZSTD_e_continue, db_path, sink);
+  }
+  feed(cctx.get(), obuf, nullptr, 0, ZSTD_e_end, db_path, sink);
+  return sizes;
+}
+
+struct split_compressor::state {
+  fs::path db_path;
+  fs::path out_path;
+  int out_fd = -1;
+  fd_guard db;
+  std::uint32_t page = 0;
+  std::uint64_t table_pages = 0;
+  compress_settings settings;
+  cctx_ptr cctx{nullptr, &ZSTD_freeCCtx};
+  std::vector<char> obuf;
+  std::string header;          // the frame header, as the compressor wrote it
+  std::size_t header_size = 0; // known once its descriptor byte arrived
+  std::uint64_t block_pos = 0; // where the next compressed block goes
+  std::uint64_t tables_hash = 0;
+  bool unusable = false;       // the frame header is not one the layout allows
+  std::atomic<bool> stop{false};
+  std::exception_ptr error;
+  std::thread worker;
+
+  // Where page 1's raw block goes: right after the frame header.
+  std::uint64_t page1_pos() const { return magic_bytes + header_size; }
+
+  // The compressor's output: its frame header goes after the magic, its blocks after page 1's slot.
+  void sink(const char* p, std::size_t n) {
+    if (unusable) return;
+    while (n > 0 && header.size() < std::max<std::size_t>(header_size, 5)) {
+      header.push_back(*p++);
+      --n;
+      if (header.size() == 5) {
+        header_size = plain_frame_header_size(reinterpret_cast<const unsigned char*>(header.data()));
+        if (header_size == 0) {
+          unusable = true;
+          return;
+        }
+      }
+      if (header_size != 0 && header.size() == header_size) {
+        // Page 1's raw block must fit a block: at most the window and 128 KiB (RFC 8878, 3.1.1.2.4).
+        const int window_log = 10 + (static_cast<unsigned char>(header[5]) >> 3);
+        if (page > (1u << 17) || window_log < 17) {
+          unusable = true;
+          return;
+        }
+        pwrite_all(out_fd, header.data(), header.size(), magic_bytes, out_path);
+        block_pos = page1_pos() + 3 + page;
+      }
+    }
+    if (n == 0) return;
+    pwrite_all(out_fd, p, n, block_pos, out_path);
+    block_pos += n;
+  }
+
+  template <class Each>
+  std::uint64_t read_range(std::uint64_t from, std::uint64_t to, Each&& each) {
+    std::vector<char> buf(chunk_bytes);
+    std::uint64_t off = from;
+    while (off < to) {
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), to - off));
+      const std::size_t n = pread_some(db.get(), buf.data(), want, off, db_path);
+      if (n == 0) break;
+      each(buf.data(), n, off);
+      off += n;
+      if (unusable || stop.load(std::memory_order_relaxed)) break;
+    }
+    return off;
+  }
+
+  void compress_tables() {
+    xxh64 h;
+    const std::uint64_t end = table_pages * page;
+    const std::uint64_t got = read_range(page, end, [&](const char* p, std::size_t n, std::uint64_t) {
+      h.update(p, n);
+      feed(cctx.get(), obuf, p, n, ZSTD_e_continue, db_path, [&](const char* o, std::size_t k) { sink(o, k); });
+    });
+    if (unusable || stop.load()) return;
+    if (got != end) throw_error("compress", db_path, "the database is shorter than its page count");
+    feed(cctx.get(), obuf, nullptr, 0, ZSTD_e_flush, db_path, [&](const char* o, std::size_t k) { sink(o, k); });
+    tables_hash = h.digest();
+  }
+};
+
+split_compressor::split_compressor(const fs::path& db_path, int out_fd, const fs::path& out_path,
+                                   const compress_settings& settings, std::uint32_t page_size,
+                                   std::uint64_t table_pages)
+    : s_(std::make_unique<state>()) {
+  auto& s = *s_;
+  s.db_path = db_path;
+  s.out_path = out_path;
+  s.out_fd = out_fd;
+  s.page = page_size;
+  s.table_pages = table_pages;
+  s.settings = settings;
+  s.db = fd_guard(::open(db_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (s.db.get() < 0) throw_errno("open", db_path, errno);
+  s.cctx = make_cctx(settings, false, db_path);  // the checksum must cover page 1: added by finish()
+  s.obuf.resize(ZSTD_CStreamOutSize() * 4);
+  pwrite_all(out_fd, magic, sizeof magic, 0, out_path);
+  s.worker = std::thread([&s] {
+    try {
+      s.compress_tables();
+    } catch (...) {
+      s.error = std::current_exception();
+    }
+  });
+}
+
+split_compressor::~split_compressor() {
+  s_->stop = true;
+  if (s_->worker.joinable()) s_->worker.join();
+}
+
+void split_compressor::wait() {
+  if (s_->worker.joinable()) s_->worker.join();
+}
+
+std::optional<compressed_sizes> split_compressor::finish() {
+  auto& s = *s_;
+  wait();
+  if (s.error) std::rethrow_exception(s.error);
+  if (s.unusable || s.header_size == 0) return std::nullopt;
+  auto sink = [&](const char* o, std::size_t k) { s.sink(o, k); };
+
+  // The pages the index builds added, then the end of the frame.
+  const std::uint64_t tables_end = s.table_pages * s.page;
+  const std::uint64_t db_end = s.read_range(tables_end, UINT64_MAX, [&](const char* p, std::size_t n, std::uint64_t) {
+    feed(s.cctx.get(), s.obuf, p, n, ZSTD_e_continue, s.db_path, sink);
+  });
+  feed(s.cctx.get(), s.obuf, nullptr, 0, ZSTD_e_end, s.db_path, sink);
+
+  // Page 1 as a raw block (Block_Header: Last_Block 0, Block_Type 0, Block_Size).
+  std::vector<char> raw(3 + s.page);
+  const std::uint32_t bh = s.page << 3;
+  raw[0] = static_cast<char>(bh & 0xFF);
+  raw[1] = static_cast<char>((bh >> 8) & 0xFF);
+  raw[2] = static_cast<char>((bh >> 16) & 0xFF);
+  if (pread_some(s.db.get(), raw.data() + 3, s.page, 0, s.db_path) != s.page) {
+    throw_error("compress", s.db_path, "cannot read page 1");
+  }
+  pwrite_all(s.out_fd, raw.data(), raw.size(), s.page1_pos(), s.out_path);
+
+  // One pass over the final file: the content checksum, and the proof that pages 2..N are still
+  // what the thread compressed.
+  xxh64 all;
+  xxh64 tables;
+  const std::uint64_t seen = s.read_range(0, UINT64_MAX, [&](const char* p, std::size_t n, std::uint64_t off) {
+    all.update(p, n);
+    const std::uint64_t lo = std::max<std::uint64_t>(off, s.page);
+    const std::uint64_t hi = std::min<std::uint64_t>(off + n, tables_end);
+    if (lo < hi) tables.update(p + (lo - off), static_cast<std::size_t>(hi - lo));
+  });
+  if (seen != db_end || tables.digest() != s.tables_hash) return std::nullopt;
+
+  const std::uint64_t sum = all.digest();
+  const unsigned char le[4] = {static_cast<unsigned char>(sum), static_cast<unsigned char>(sum >> 8),
+                               static_cast<unsigned char>(sum >> 16), static_cast<unsigned char>(sum >> 24)};
+  pwrite_all(s.out_fd, le, sizeof le, s.block_pos, s.out_path);
+  const unsigned char fhd = static_cast<unsigned char>(s.header[4]) | checksum_flag;
+  pwrite_all(s.out_fd, &fhd, 1, magic_bytes + 4, s.out_path);
+
+  compressed_sizes sizes;
+  sizes.database_bytes = db_end;
+  sizes.file_bytes = s.block_pos + sizeof le;
+  return sizes;
+}
+
+}  // namespace bp::c1z::detail

@@ -1,0 +1,160 @@
+#include "db_compressor.hpp"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "c1z/test_util.hpp"
+#include "xxh64.hpp"
+
+namespace {
+
+using bp::c1z::detail::compress_settings;
+using bp::c1z::detail::split_compressor;
+using bp::c1z::detail::xxh64;
+using bp::c1z::test::scratch_dir;
+
+std::uint64_t hash(std::string_view s) {
+  xxh64 h;
+  h.update(s.data(), s.size());
+  return h.digest();
+}
+
+// Compressible, not trivial: words from a small vocabulary with random numbers.
+std::string sample_bytes(std::size_t size, unsigned seed) {
+  std::mt19937 rng(seed);
+  static const char* words[] = {"course:", "user:", "completed", "in_progress", "bid:g:", "\x01\x02\x03"};
+  std::string s;
+  while (s.size() < size) {
+    s += words[rng() % 6];
+    s += std::to_string(rng() % 100000);
+  }
+  s.resize(size);
+  return s;
+}
+
+using bp::c1z::test::read_file;
+using bp::c1z::test::write_file;
+
+// Overwrites bytes in place, as SQLite does (no truncation under the reading thread).
+void patch_file(const std::filesystem::path& p, std::uint64_t offset, std::string_view data) {
+  const int fd = ::open(p.c_str(), O_WRONLY);
+  REQUIRE(fd >= 0);
+  REQUIRE(::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset)) == static_cast<ssize_t>(data.size()));
+  ::close(fd);
+}
+
+// Decompresses a c1z body with libzstd, which verifies the content checksum.
+std::string decompress(std::string_view c1z) {
+  REQUIRE(c1z.size() > 5);
+  const std::string_view frame = c1z.substr(5);
+  CHECK(ZSTD_findFrameCompressedSize(frame.data(), frame.size()) == frame.size());  // exactly one frame
+  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> d(ZSTD_createDCtx(), &ZSTD_freeDCtx);
+  std::string out;
+  std::string buf(1 << 16, '\0');
+  ZSTD_inBuffer in{frame.data(), frame.size(), 0};
+  std::size_t rc = 1;
+  while (in.pos < in.size || rc != 0) {
+    ZSTD_outBuffer o{buf.data(), buf.size(), 0};
+    rc = ZSTD_decompressStream(d.get(), &o, &in);
+    REQUIRE_MESSAGE(!ZSTD_isError(rc), ZSTD_getErrorName(rc));
+    out.append(buf.data(), o.pos);
+    if (o.pos == 0 && in.pos == in.size && rc != 0) FAIL("truncated frame");
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("xxh64 matches the reference values and zstd's content checksum") {
+  CHECK(hash("") == 0xEF46DB3751D8E999ULL);
+  CHECK(hash("abc") == 0x44BC2CF5AD770999ULL);
+  const std::string big = sample_bytes(1'000'003, 7);
+  // Streaming in uneven pieces gives the one-shot value.
+  xxh64 pieces;
+  for (std::size_t off = 0, step = 1; off < big.size(); off += step, step = step * 3 % 997 + 1) {
+    pieces.update(big.data() + off, std::min(step, big.size() - off));
+  }
+  CHECK(pieces.digest() == hash(big));
+  // zstd stores the low 32 bits, little endian, as the frame's last 4 bytes.
+  std::string frame(ZSTD_compressBound(big.size()), '\0');
+  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> c(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+  ZSTD_CCtx_setParameter(c.get(), ZSTD_c_checksumFlag, 1);
+  const std::size_t n = ZSTD_compress2(c.get(), frame.data(), frame.size(), big.data(), big.size());
+  REQUIRE(!ZSTD_isError(n));
+  std::uint32_t stored = 0;
+  for (int i = 3; i >= 0; --i) stored = stored << 8 | static_cast<unsigned char>(frame[n - 4 + static_cast<std::size_t>(i)]);
+  CHECK(stored == static_cast<std::uint32_t>(hash(big)));
+}
+
+TEST_CASE("split compression: pages 2..N early, the rest later, one frame equal to the final file") {
+  scratch_dir dir;
+  const auto db = dir / "db";
+  const auto out = dir / "out.c1z";
+  constexpr std::uint32_t page = 65536;
+  for (int workers : {0, 2}) {
+    CAPTURE(workers);
+    const std::string tables = sample_bytes(page * 9, 1);
+    write_file(db, tables);
+    const int fd = ::open(out.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+    REQUIRE(fd >= 0);
+    std::optional<bp::c1z::detail::compressed_sizes> sizes;
+    std::string final_db;
+    {
+      split_compressor split(db, fd, out, compress_settings{3, workers}, page, 9);
+      // Meanwhile "SQLite" rewrites page 1 and appends index pages.
+      const std::string page1 = sample_bytes(page, 2);
+      const std::string index_pages = sample_bytes(page * 3, 3);
+      patch_file(db, 0, page1);
+      patch_file(db, tables.size(), index_pages);
+      final_db = page1 + tables.substr(page) + index_pages;
+      sizes = split.finish();
+    }
+    ::close(fd);
+    REQUIRE(sizes.has_value());
+    const std::string file = read_file(out);
+    CHECK(sizes->file_bytes == file.size());
+    CHECK(sizes->database_bytes == final_db.size());
+    CHECK(file.substr(0, 5) == std::string("C1ZF\0", 5));
+    CHECK(static_cast<unsigned char>(file[9]) == 0x04);  // checksum, no content size, as Go writes
+    CHECK(decompress(file) == final_db);
+  }
+}
+
+TEST_CASE("split compression gives up when a table page changed after it was compressed") {
+  scratch_dir dir;
+  const auto db = dir / "db";
+  const auto out = dir / "out.c1z";
+  constexpr std::uint32_t page = 4096;
+  const std::string tables = sample_bytes(page * 40, 4);
+  write_file(db, tables);
+  const int fd = ::open(out.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  REQUIRE(fd >= 0);
+  std::optional<bp::c1z::detail::compressed_sizes> sizes;
+  {
+    split_compressor split(db, fd, out, compress_settings{3, 0}, page, 40);
+    split.wait();
+    patch_file(db, page * 17 + 5, "changed");  // a free page reused, say
+    patch_file(db, tables.size(), sample_bytes(page, 5));
+    sizes = split.finish();
+  }
+  ::close(fd);
+  CHECK_FALSE(sizes.has_value());
+}
+
+TEST_CASE("split compression stops cleanly when abandoned before finish") {
+  scratch_dir dir;
+  const auto db = dir / "db";
+  const auto out = dir / "out.c1z";
+  write_file(db, sample_bytes(65536 * 32, 6));
+  const int fd = ::open(out.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  REQUIRE(fd >= 0);
+  { split_compressor split(db, fd, out, compress_settings{3, 2}, 65536, 32); }  // destructor joins
+  ::close(fd);
+  CHECK(std::filesystem::exists(out));
+}

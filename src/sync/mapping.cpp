@@ -1,7 +1,8 @@
 #include "baton_percipio/sync/mapping.hpp"
 
 #include <algorithm>
-#include <set>
+#include <array>
+#include <unordered_set>
 
 namespace bp::sync {
 namespace {
@@ -51,25 +52,35 @@ std::string user_display_name(const percipio::user& u) {
   return u.id;
 }
 
-c1z::resource_record map_user(const percipio::user& u) {
+namespace {
+
+// Profile keys of map_user, sorted for binary search: custom attributes never take one of them.
+constexpr std::array<std::string_view, 14> builtin_profile_keys = {
+    "approval_manager", "email",     "external_id", "first_name", "has_coaching",
+    "has_enterprise_coaching", "has_enterprise_coaching_dashboard", "id", "is_active",
+    "is_instructor",    "job_title", "last_name",   "login_name", "role"};
+static_assert(std::is_sorted(builtin_profile_keys.begin(), builtin_profile_keys.end()));
+
+}  // namespace
+
+c1z::resource_record map_user(percipio::user u) {
   c1z::resource_record r;
   r.type = std::string(user_type);
-  r.id = u.id;
   r.display_name = user_display_name(u);
   c1z::user_trait_record t;
   if (!u.email.empty()) t.emails.push_back({u.email, true});
   t.enabled = u.is_active;
   t.login = u.login_name;
   auto& p = t.profile;
-  p.reserve(14 + u.custom_attributes.size());
+  p.reserve(14 + u.custom_attributes.size());  // no reallocation below: `taken` points into p
   p.push_back({"id", u.id});
-  p.push_back({"external_id", u.external_user_id});
-  p.push_back({"email", u.email});
-  p.push_back({"first_name", u.first_name});
-  p.push_back({"last_name", u.last_name});
-  p.push_back({"login_name", u.login_name});
-  p.push_back({"role", u.role});
-  p.push_back({"job_title", u.job_title});
+  p.push_back({"external_id", std::move(u.external_user_id)});
+  p.push_back({"email", std::move(u.email)});
+  p.push_back({"first_name", std::move(u.first_name)});
+  p.push_back({"last_name", std::move(u.last_name)});
+  p.push_back({"login_name", std::move(u.login_name)});
+  p.push_back({"role", std::move(u.role)});
+  p.push_back({"job_title", std::move(u.job_title)});
   p.push_back({"is_active", u.is_active});
   p.push_back({"is_instructor", u.is_instructor});
   p.push_back({"has_coaching", u.has_coaching});
@@ -77,16 +88,28 @@ c1z::resource_record map_user(const percipio::user& u) {
   if (u.has_enterprise_coaching_dashboard) {
     p.push_back({"has_enterprise_coaching_dashboard", *u.has_enterprise_coaching_dashboard});
   }
-  p.push_back({"approval_manager", u.approval_manager_email});
+  p.push_back({"approval_manager", std::move(u.approval_manager_email)});
+  r.id = std::move(u.id);
   // Custom attributes never overwrite the built-in keys above (an attribute named "email" would
-  // otherwise replace the real address); a colliding name is kept as "custom:<name>".
-  std::set<std::string, std::less<>> used;
-  for (const auto& f : p) used.insert(f.key);
-  for (const auto& a : u.custom_attributes) {
+  // otherwise replace the real address): such a name is kept as "custom:<name>". The first
+  // attribute of a repeated name wins.
+  const std::size_t first_custom = p.size();
+  std::unordered_set<std::string_view> many;  // only for users with many attributes
+  const bool use_set = u.custom_attributes.size() > 16;
+  auto seen = [&](std::string_view key) {
+    if (use_set) return many.count(key) != 0;
+    for (std::size_t i = first_custom; i < p.size(); ++i) {
+      if (p[i].key == key) return true;
+    }
+    return false;
+  };
+  for (auto& a : u.custom_attributes) {
     if (a.name.empty()) continue;
-    std::string key = used.count(a.name) ? "custom:" + a.name : a.name;
-    if (!used.insert(key).second) continue;  // the first attribute of a repeated name wins
-    p.push_back({std::move(key), a.value.value_or(std::string())});
+    const bool builtin = std::binary_search(builtin_profile_keys.begin(), builtin_profile_keys.end(), a.name);
+    std::string key = builtin ? "custom:" + a.name : std::move(a.name);
+    if (seen(key)) continue;
+    p.push_back({std::move(key), a.value ? std::move(*a.value) : std::string()});
+    if (use_set) many.insert(p.back().key);
   }
   r.user_trait = std::move(t);
   return r;

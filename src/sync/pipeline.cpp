@@ -71,7 +71,13 @@ double cpu_seconds() {
 }
 
 // Applies one batch to the c1z writer (writer thread only).
-void apply(c1z::writer& w, const record_batch& b, std::atomic<std::uint64_t>& rows_written) {
+void apply(c1z::writer& w, record_batch& b, std::string& buf, std::atomic<std::uint64_t>& rows_written) {
+  for (auto& u : b.users()) {
+    buf.clear();
+    std::string id = u.id;
+    c1z::encode_resource(map_user(std::move(u)), buf);
+    w.add_resource(user_type, id, buf);
+  }
   for (const auto& r : b.rows()) {
     auto f = [&](std::size_t i) { return b.field(r, i); };
     switch (r.kind) {
@@ -151,10 +157,10 @@ class pipeline {
     notify_ready();
   }
 
+  // De-duplicates here; mapping and encoding happen on the writer thread (record_batch::add_user).
   awaitable<void> on_users(std::vector<percipio::user>&& page) {
     record_batch b;
-    std::string buf;
-    for (const auto& u : page) {
+    for (auto& u : page) {
       if (u.id.empty()) continue;
       auto id = percipio::uuid::parse(u.id);
       bool fresh;
@@ -169,9 +175,7 @@ class pipeline {
         ++s_.duplicate_users;
         continue;
       }
-      buf.clear();
-      c1z::encode_resource(map_user(u), buf);
-      b.add_resource(user_type, u.id, buf);
+      b.add_user(std::move(u));
       ++s_.users;
     }
     prog_.users = s_.users;
@@ -433,10 +437,11 @@ summary run_sync(const options& opts, const run_control& ctl, summary* last_summ
     asio::co_spawn(
         wio,
         [&]() -> awaitable<void> {
+          std::string buf;
           for (;;) {
             auto [ec, batch] = co_await ch.async_receive(as_tuple(use_awaitable));
             if (ec || batch.empty()) break;  // closed (failure) or the end-of-stream batch
-            if (!discard.load(std::memory_order_relaxed)) apply(*w, batch, rows_written);
+            if (!discard.load(std::memory_order_relaxed)) apply(*w, batch, buf, rows_written);
           }
         },
         [&](std::exception_ptr e) {

@@ -1,11 +1,14 @@
 #pragma once
 // A batch of encoded rows for the writer thread: one arena string holds every field, rows hold
-// offsets into it, so a batch of thousands of grants is two allocations.
+// offsets into it, so a batch of thousands of grants is two allocations. A batch can also carry
+// users still to be mapped and encoded: the writer thread does that work, the io thread only parses.
 #include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "baton_percipio/percipio/model.hpp"
 
 namespace bp::sync::detail {
 
@@ -23,8 +26,8 @@ struct row {
 
 class record_batch {
  public:
-  bool empty() const { return rows_.empty(); }
-  std::size_t size() const { return rows_.size(); }
+  bool empty() const { return rows_.empty() && users_.empty(); }
+  std::size_t size() const { return rows_.size() + users_.size(); }
   std::size_t bytes() const { return arena_.size(); }
   const std::vector<row>& rows() const { return rows_; }
   std::string_view field(const row& r, std::size_t i) const {
@@ -55,12 +58,17 @@ class record_batch {
     row r{row_kind::grant, {put(rt), put(rid), put(ent), put(ptype), put(pid), grant_id, data}};
     rows_.push_back(r);
   }
+  // User resources, mapped and encoded by the writer thread (before the rows).
+  void add_user(percipio::user&& u) { users_.push_back(std::move(u)); }
+  std::vector<percipio::user>& users() { return users_; }
+
   // f: grant id
   void add_remove_grant(std::string_view grant_id) { rows_.push_back({row_kind::remove_grant, {put(grant_id)}}); }
 
  private:
   std::string arena_;
   std::vector<row> rows_;
+  std::vector<percipio::user> users_;
 };
 
 }  // namespace bp::sync::detail

@@ -90,6 +90,28 @@ TEST_CASE("user resource: trait, status, login, profile keys and custom attribut
   CHECK(profile_string(r, "custom:email") == "other@example.com");
 }
 
+TEST_CASE("many custom attributes: the same collision rules, every distinct name kept once, in order") {
+  user u;
+  u.id = "u-7";
+  u.email = "real@example.com";
+  for (int i = 0; i < 40; ++i) u.custom_attributes.push_back({"attr" + std::to_string(i % 30), std::to_string(i)});
+  u.custom_attributes.push_back({"role", std::string("custom role")});
+  u.custom_attributes.push_back({"custom:role", std::string("second")});  // the name "custom:role" is taken
+  u.custom_attributes.push_back({"", std::string("nameless")});
+  const auto r = map_user(u);
+  const auto& p = r.user_trait->profile;
+  std::vector<std::string> custom;
+  for (std::size_t i = 13; i < p.size(); ++i) custom.push_back(p[i].key);
+  REQUIRE(custom.size() == 31);
+  for (int i = 0; i < 30; ++i) {
+    CHECK(custom[static_cast<std::size_t>(i)] == "attr" + std::to_string(i));
+    CHECK(profile_string(r, "attr" + std::to_string(i)) == std::to_string(i));  // the first one wins
+  }
+  CHECK(custom[30] == "custom:role");
+  CHECK(profile_string(r, "custom:role") == "custom role");
+  CHECK(profile_string(r, "email") == "real@example.com");
+}
+
 TEST_CASE("inactive user without email or login: disabled, no email entry, no login") {
   user u;
   u.id = "u-1";

@@ -21,8 +21,9 @@ c1z::resource_type_record course_resource_type();
 
 // First and last name joined by a space (empty parts skipped), else email, else id.
 std::string user_display_name(const percipio::user& u);
-// The user resource with its UserTrait (emails, status, login, profile).
-c1z::resource_record map_user(const percipio::user& u);
+// The user resource with its UserTrait (emails, status, login, profile). Takes the user by value:
+// the sync moves each one in, its strings move into the record.
+c1z::resource_record map_user(percipio::user u);
 
 // True for COURSE / ASSESSMENT items whose lifecycle status is not INACTIVE.
 bool is_syncable_course(const percipio::content_item& item);

@@ -424,9 +424,12 @@ finish_result writer::finish() {
     const auto t0 = clock::now();
     m.commit();
     m.record_sync_run();
-    m.apply_deferred_unique_indexes();
     m.open_output();
-    auto split = m.start_split_compression();
+    // Rows no longer change once the removals are done (none pending: already now).
+    std::unique_ptr<detail::split_compressor> split;
+    if (m.removals.empty()) split = m.start_split_compression();
+    m.apply_deferred_unique_indexes();
+    if (!split) split = m.start_split_compression();
     m.exec(std::string(detail::deferred_index_sql).c_str(), "create indexes in");
     m.close_db();
     const auto t1 = clock::now();

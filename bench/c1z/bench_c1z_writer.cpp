@@ -120,13 +120,44 @@ double user_encode_rate(std::size_t n) {
 
 std::uint32_t page_size_arg = 4096;
 
+// Medians of three runs of one variant.
+struct medians {
+  double encode_s, insert_s, finalize_s, index_s, compress_s, total_s;
+  sample last;
+};
+
+template <class Run>
+medians median_of_3(Run&& run_once) {
+  std::vector<double> enc, ins, fin, idx, cmp, tot;
+  medians m{};
+  for (int i = 0; i < 3; ++i) {
+    m.last = run_once();
+    enc.push_back(m.last.encode_s);
+    ins.push_back(m.last.insert_s);
+    fin.push_back(m.last.finalize_s);
+    idx.push_back(m.last.index_s);
+    cmp.push_back(m.last.compress_s);
+    tot.push_back(m.last.insert_s + m.last.finalize_s);
+  }
+  m.encode_s = median(enc), m.insert_s = median(ins), m.finalize_s = median(fin);
+  m.index_s = median(idx), m.compress_s = median(cmp), m.total_s = median(tot);
+  return m;
+}
+
+// One row of the two-variant tables: label, insert rows/s, finalize, index, compress, total rows/s.
+void print_variant(const char* label, std::size_t n, const medians& m) {
+  std::printf("%14s %14.0f %11.2f %8.2f %10.2f %14.0f\n", label, n / m.insert_s, m.finalize_s, m.index_s,
+              m.compress_s, n / m.total_s);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
   const fs::path dir = argc > 2 ? fs::path(argv[2]) : fs::temp_directory_path();
   const bool keep = argc > 3 && std::string(argv[3]) == "--keep";
-  // BP_BENCH_ONLY_UNIQUE=1: only the last table; BP_BENCH_PAGE_SIZE: its page size.
+  // BP_BENCH_ONLY_UNIQUE=1: only the last two tables; BP_BENCH_PAGE_SIZE: their page size.
   const bool only_unique = std::getenv("BP_BENCH_ONLY_UNIQUE") != nullptr;
   page_size_arg = std::getenv("BP_BENCH_PAGE_SIZE") ? static_cast<std::uint32_t>(std::atoi(std::getenv("BP_BENCH_PAGE_SIZE"))) : 4096;
   std::printf("grants=%zu dir=%s (median of 3 runs)\n", n, dir.c_str());
@@ -135,35 +166,18 @@ int main(int argc, char** argv) {
               "index s", "compress s", "total rows/s", "db MiB", "c1z MiB");
   for (const std::size_t batch : {1'000, 10'000, 100'000}) {
     if (only_unique) break;
-    std::vector<double> enc, ins, fin, idx, cmp, tot;
-    sample last;
-    for (int i = 0; i < 3; ++i) {
-      last = run(n, batch, dir, keep);
-      enc.push_back(last.encode_s);
-      ins.push_back(last.insert_s);
-      fin.push_back(last.finalize_s);
-      idx.push_back(last.index_s);
-      cmp.push_back(last.compress_s);
-      tot.push_back(last.insert_s + last.finalize_s);
-    }
-    std::printf("%8zu %14.0f %14.0f %11.2f %8.2f %10.2f %14.0f %8.1f %8.1f\n", batch, n / median(enc),
-                n / median(ins), median(fin), median(idx), median(cmp), n / median(tot), last.db_bytes / 1048576.0,
-                last.file_bytes / 1048576.0);
+    const auto m = median_of_3([&] { return run(n, batch, dir, keep); });
+    std::printf("%8zu %14.0f %14.0f %11.2f %8.2f %10.2f %14.0f %8.1f %8.1f\n", batch, n / m.encode_s, n / m.insert_s,
+                m.finalize_s, m.index_s, m.compress_s, n / m.total_s, m.last.db_bytes / 1048576.0,
+                m.last.file_bytes / 1048576.0);
     std::fflush(stdout);
   }
   // SQLite page cache of the working database (writer_options::cache_mib; peak RSS follows it).
   std::printf("%8s %14s %11s %8s %14s\n", "cache MiB", "insert rows/s", "finalize s", "index s", "total rows/s");
   for (const std::size_t cache : {8, 32, 128}) {
     if (only_unique) break;
-    std::vector<double> ins, fin, idx, tot;
-    for (int i = 0; i < 3; ++i) {
-      const auto s = run(n, 20'000, dir, false, cache);
-      ins.push_back(s.insert_s);
-      fin.push_back(s.finalize_s);
-      idx.push_back(s.index_s);
-      tot.push_back(s.insert_s + s.finalize_s);
-    }
-    std::printf("%8zu %14.0f %11.2f %8.2f %14.0f\n", cache, n / median(ins), median(fin), median(idx), n / median(tot));
+    const auto m = median_of_3([&] { return run(n, 20'000, dir, false, cache); });
+    std::printf("%8zu %14.0f %11.2f %8.2f %14.0f\n", cache, n / m.insert_s, m.finalize_s, m.index_s, n / m.total_s);
     std::fflush(stdout);
   }
   // The grants' unique index kept during inserts (INSERT OR IGNORE needs it) or built by finish()
@@ -171,35 +185,15 @@ int main(int argc, char** argv) {
   std::printf("%14s %14s %11s %8s %10s %14s\n", "unique index", "insert rows/s", "finalize s", "index s", "compress s",
               "total rows/s");
   for (const bool deferred : {false, true}) {
-    std::vector<double> ins, fin, idx, cmp, tot;
-    for (int i = 0; i < 3; ++i) {
-      const auto s = run(n, 20'000, dir, false, 16, deferred, page_size_arg);
-      ins.push_back(s.insert_s);
-      fin.push_back(s.finalize_s);
-      idx.push_back(s.index_s);
-      cmp.push_back(s.compress_s);
-      tot.push_back(s.insert_s + s.finalize_s);
-    }
-    std::printf("%14s %14.0f %11.2f %8.2f %10.2f %14.0f\n", deferred ? "at finish" : "live", n / median(ins),
-                median(fin), median(idx), median(cmp), n / median(tot));
-    std::fflush(stdout);
+    print_variant(deferred ? "at finish" : "live", n,
+                  median_of_3([&] { return run(n, 20'000, dir, false, 16, deferred, page_size_arg); }));
   }
   // finish(): the table pages compressed while the indexes build (writer_options::overlap_compression,
   // the default) or the whole file after them; unique index at finish as above.
   std::printf("%14s %14s %11s %8s %10s %14s\n", "compression", "insert rows/s", "finalize s", "index s", "compress s",
               "total rows/s");
   for (const bool overlap : {false, true}) {
-    std::vector<double> ins, fin, idx, cmp, tot;
-    for (int i = 0; i < 3; ++i) {
-      const auto s = run(n, 20'000, dir, false, 16, true, page_size_arg, overlap);
-      ins.push_back(s.insert_s);
-      fin.push_back(s.finalize_s);
-      idx.push_back(s.index_s);
-      cmp.push_back(s.compress_s);
-      tot.push_back(s.insert_s + s.finalize_s);
-    }
-    std::printf("%14s %14.0f %11.2f %8.2f %10.2f %14.0f\n", overlap ? "during index" : "after index", n / median(ins),
-                median(fin), median(idx), median(cmp), n / median(tot));
-    std::fflush(stdout);
+    print_variant(overlap ? "during index" : "after index", n,
+                  median_of_3([&] { return run(n, 20'000, dir, false, 16, true, page_size_arg, overlap); }));
   }
 }

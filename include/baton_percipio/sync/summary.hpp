@@ -45,8 +45,8 @@ struct summary {
   std::uint64_t file_bytes = 0;
   std::uint64_t database_bytes = 0;  // the uncompressed SQLite database inside the .c1z
   double finish_seconds = 0;         // from the last record to the renamed file
-  double index_seconds = 0;          // of which building the deferred indexes
-  double compress_seconds = 0;       // and compressing, fsync and rename
+  double index_seconds = 0;          // of which building the deferred indexes (tables compress meanwhile)
+  double compress_seconds = 0;       // and the rest of the compression, fsync and rename
   double wall_seconds = 0;
   double cpu_seconds = 0;
   std::uint64_t peak_rss_bytes = 0;

@@ -14,6 +14,16 @@ constexpr int hex_value(char c) noexcept {
   return -1;
 }
 
+// hex_value by table: two ids per report row, branch-free.
+constexpr std::array<std::int8_t, 256> hex_table = [] {
+  std::array<std::int8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(hex_value(static_cast<char>(c)));
+  return t;
+}();
+
+// Offsets of the 16 digit pairs in the 8-4-4-4-12 text form.
+constexpr std::array<std::uint8_t, 16> uuid_pairs = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -59,18 +69,14 @@ std::string_view unlisted_text(activity_status s) noexcept {
 std::optional<uuid> uuid::parse(std::string_view t) noexcept {
   if (t.size() != 36 || t[8] != '-' || t[13] != '-' || t[18] != '-' || t[23] != '-') return std::nullopt;
   uuid u;
-  std::size_t o = 0;
-  for (std::size_t i = 0; i < 36;) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      ++i;
-      continue;
-    }
-    const int hi = hex_value(t[i]);
-    const int lo = hex_value(t[i + 1]);
-    if ((hi | lo) < 0) return std::nullopt;
-    u.bytes[o++] = static_cast<std::uint8_t>(hi << 4 | lo);
-    i += 2;
+  int bad = 0;
+  for (std::size_t k = 0; k < 16; ++k) {
+    const int hi = hex_table[static_cast<unsigned char>(t[uuid_pairs[k]])];
+    const int lo = hex_table[static_cast<unsigned char>(t[uuid_pairs[k] + 1u])];
+    bad |= hi | lo;
+    u.bytes[k] = static_cast<std::uint8_t>(static_cast<unsigned>(hi) << 4 | static_cast<unsigned>(lo));
   }
+  if (bad < 0) return std::nullopt;
   return u;
 }
 

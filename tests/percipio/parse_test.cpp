@@ -245,6 +245,21 @@ TEST_CASE("uuid and activity status") {
   CHECK(!uuid::parse("0a1b2c3d4e5f60718293a4b5c6d7e8f9"));
   CHECK(!uuid::parse("0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8fg"));
   CHECK(!uuid::parse(""));
+  // Every digit position is checked, with every kind of non-digit (a NUL and high bytes too).
+  const std::string good = "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9";
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    if (good[i] == '-') continue;
+    for (char bad : {'g', 'G', ' ', '-', '\0', '\xff', '/', ':', '@', '`'}) {
+      std::string t = good;
+      t[i] = bad;
+      CHECK_MESSAGE(!uuid::parse(t), i);
+    }
+  }
+  std::string dashes = good;
+  dashes[13] = 'a';
+  CHECK(!uuid::parse(dashes));
+  CHECK(uuid::parse("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF")->to_string() == "ffffffff-ffff-ffff-ffff-ffffffffffff");
+  CHECK(uuid::parse("00000000-0000-0000-0000-000000000000")->to_string() == "00000000-0000-0000-0000-000000000000");
   CHECK(parse_activity_status("Started") == activity_status::started);
   CHECK(parse_activity_status("COMPLETED") == activity_status::completed);
   CHECK(parse_activity_status(" watched ") == activity_status::watched);

@@ -2,13 +2,16 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zstd.h>
 
+#include <csignal>
 #include <cstdint>
 #include <random>
 #include <string>
 
+#include "baton_percipio/c1z/error.hpp"
 #include "c1z/test_util.hpp"
 #include "xxh64.hpp"
 
@@ -157,4 +160,43 @@ TEST_CASE("split compression stops cleanly when abandoned before finish") {
   { split_compressor split(db, fd, out, compress_settings{3, 2}, 65536, 32); }  // destructor joins
   ::close(fd);
   CHECK(std::filesystem::exists(out));
+}
+
+TEST_CASE("split compression: write errors, at the start or in the thread, surface naming the file") {
+  scratch_dir dir;
+  const auto db = dir / "db";
+  const auto out = dir / "out.c1z";
+  write_file(db, sample_bytes(65536 * 4, 8));
+  write_file(out, "");
+  auto expect_error = [&](int fd) {
+    bool threw = false;
+    try {
+      split_compressor split(db, fd, out, compress_settings{3, 0}, 65536, 4);
+      (void)split.finish();
+    } catch (const bp::c1z::error& e) {
+      threw = true;
+      CHECK(std::string(e.what()).find(out.string()) != std::string::npos);
+    }
+    CHECK(threw);
+  };
+  SUBCASE("the magic (constructor)") {
+    const int fd = ::open(out.c_str(), O_RDONLY);  // every write fails (EBADF)
+    REQUIRE(fd >= 0);
+    expect_error(fd);
+    ::close(fd);
+  }
+  SUBCASE("the blocks (thread): the file size limit is hit after the frame header") {
+    const int fd = ::open(out.c_str(), O_RDWR);
+    REQUIRE(fd >= 0);
+    rlimit old{};
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+    auto* old_handler = std::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of the signal
+    rlimit small = old;
+    small.rlim_cur = 4096;  // magic and frame header fit, page 1's slot and the blocks do not
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+    expect_error(fd);
+    ::setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, old_handler);
+    ::close(fd);
+  }
 }

@@ -51,15 +51,16 @@ void feed(ZSTD_CCtx* cctx, std::vector<char>& obuf, const char* data, std::size_
   }
 }
 
-// Size of a zstd frame header from its first 5 bytes (RFC 8878, 3.1.1.1), or 0 if the frame is not
-// the kind the split layout needs: no declared content size (it would leave out page 1), no
-// single-segment window, no dictionary, no checksum yet.
-std::size_t plain_frame_header_size(const unsigned char* h) {
+// The split layout needs the frame header libzstd writes for a stream without a pledged size:
+// magic, a zero descriptor (no content size, which would leave out page 1; no single-segment
+// window; no dictionary; no checksum yet) and a window of at least 128 KiB, so page 1 fits one raw
+// block (RFC 8878, 3.1.1.2.4; SQLite pages are at most 64 KiB).
+constexpr std::size_t frame_header_bytes = 6;
+
+bool is_plain_frame_header(const unsigned char* h) {
   const unsigned char frame_magic[4] = {0x28, 0xB5, 0x2F, 0xFD};
-  if (!std::equal(frame_magic, frame_magic + 4, h)) return 0;
-  const unsigned char fhd = h[4];
-  if (fhd != 0) return 0;
-  return 6;  // magic, descriptor, window descriptor
+  const int window_log = 10 + (h[5] >> 3);
+  return std::equal(frame_magic, frame_magic + 4, h) && h[4] == 0 && window_log >= 17;
 }
 
 }  // namespace
@@ -95,11 +96,9 @@ struct split_compressor::state {
   fd_guard db;
   std::uint32_t page = 0;
   std::uint64_t table_pages = 0;
-  compress_settings settings;
   cctx_ptr cctx{nullptr, &ZSTD_freeCCtx};
   std::vector<char> obuf;
   std::string header;          // the frame header, as the compressor wrote it
-  std::size_t header_size = 0; // known once its descriptor byte arrived
   std::uint64_t block_pos = 0; // where the next compressed block goes
   std::uint64_t tables_hash = 0;
   bool unusable = false;       // the frame header is not one the layout allows
@@ -108,31 +107,23 @@ struct split_compressor::state {
   std::thread worker;
 
   // Where page 1's raw block goes: right after the frame header.
-  std::uint64_t page1_pos() const { return magic_bytes + header_size; }
+  static constexpr std::uint64_t page1_pos = magic_bytes + frame_header_bytes;
 
   // The compressor's output: its frame header goes after the magic, its blocks after page 1's slot.
   void sink(const char* p, std::size_t n) {
     if (unusable) return;
-    while (n > 0 && header.size() < std::max<std::size_t>(header_size, 5)) {
-      header.push_back(*p++);
-      --n;
-      if (header.size() == 5) {
-        header_size = plain_frame_header_size(reinterpret_cast<const unsigned char*>(header.data()));
-        if (header_size == 0) {
-          unusable = true;
-          return;
-        }
+    if (header.size() < frame_header_bytes) {
+      const std::size_t take = std::min(n, frame_header_bytes - header.size());
+      header.append(p, take);
+      p += take;
+      n -= take;
+      if (header.size() < frame_header_bytes) return;
+      if (!is_plain_frame_header(reinterpret_cast<const unsigned char*>(header.data()))) {
+        unusable = true;
+        return;
       }
-      if (header_size != 0 && header.size() == header_size) {
-        // Page 1's raw block must fit a block: at most the window and 128 KiB (RFC 8878, 3.1.1.2.4).
-        const int window_log = 10 + (static_cast<unsigned char>(header[5]) >> 3);
-        if (page > (1u << 17) || window_log < 17) {
-          unusable = true;
-          return;
-        }
-        pwrite_all(out_fd, header.data(), header.size(), magic_bytes, out_path);
-        block_pos = page1_pos() + 3 + page;
-      }
+      pwrite_all(out_fd, header.data(), header.size(), magic_bytes, out_path);
+      block_pos = page1_pos + 3 + page;
     }
     if (n == 0) return;
     pwrite_all(out_fd, p, n, block_pos, out_path);
@@ -147,7 +138,7 @@ struct split_compressor::state {
       const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), to - off));
       const std::size_t n = pread_some(db.get(), buf.data(), want, off, db_path);
       if (n == 0) break;
-      each(buf.data(), n, off);
+      each(buf.data(), n);
       off += n;
       if (unusable || stop.load(std::memory_order_relaxed)) break;
     }
@@ -157,7 +148,7 @@ struct split_compressor::state {
   void compress_tables() {
     xxh64 h;
     const std::uint64_t end = table_pages * page;
-    const std::uint64_t got = read_range(page, end, [&](const char* p, std::size_t n, std::uint64_t) {
+    const std::uint64_t got = read_range(page, end, [&](const char* p, std::size_t n) {
       h.update(p, n);
       feed(cctx.get(), obuf, p, n, ZSTD_e_continue, db_path, [&](const char* o, std::size_t k) { sink(o, k); });
     });
@@ -178,12 +169,19 @@ split_compressor::split_compressor(const fs::path& db_path, int out_fd, const fs
   s.out_fd = out_fd;
   s.page = page_size;
   s.table_pages = table_pages;
-  s.settings = settings;
   s.db = fd_guard(::open(db_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (s.db.get() < 0) throw_errno("open", db_path, errno);
   s.cctx = make_cctx(settings, false, db_path);  // the checksum must cover page 1: added by finish()
   s.obuf.resize(ZSTD_CStreamOutSize() * 4);
   pwrite_all(out_fd, magic, sizeof magic, 0, out_path);
+  // The schema table's root is page 1. With small pages it has already grown into child pages
+  // among the tables, which every CREATE INDEX rewrites: page 1 is then an interior page, not a
+  // leaf table page (0x0D at offset 100, SQLite file format 1.6), and the split cannot work.
+  unsigned char page1_type = 0;
+  if (pread_some(s.db.get(), &page1_type, 1, 100, db_path) != 1 || page1_type != 0x0D) {
+    s.unusable = true;
+    return;
+  }
   s.worker = std::thread([&s] {
     try {
       s.compress_tables();
@@ -206,17 +204,14 @@ std::optional<compressed_sizes> split_compressor::finish() {
   auto& s = *s_;
   wait();
   if (s.error) std::rethrow_exception(s.error);
-  if (s.unusable || s.header_size == 0) return std::nullopt;
+  if (s.unusable || s.header.size() < frame_header_bytes) return std::nullopt;
   auto sink = [&](const char* o, std::size_t k) { s.sink(o, k); };
 
-  // The pages the index builds added, then the end of the frame.
-  const std::uint64_t tables_end = s.table_pages * s.page;
-  const std::uint64_t db_end = s.read_range(tables_end, UINT64_MAX, [&](const char* p, std::size_t n, std::uint64_t) {
-    feed(s.cctx.get(), s.obuf, p, n, ZSTD_e_continue, s.db_path, sink);
-  });
-  feed(s.cctx.get(), s.obuf, nullptr, 0, ZSTD_e_end, s.db_path, sink);
-
-  // Page 1 as a raw block (Block_Header: Last_Block 0, Block_Type 0, Block_Size).
+  // One pass over the final file. Page 1 goes in as a raw block (Block_Header: Last_Block 0,
+  // Block_Type 0, Block_Size); pages 2..N must still hash as they did when the thread compressed
+  // them; the pages the index builds added finish the frame. Everything feeds the content checksum.
+  xxh64 all;
+  xxh64 tables;
   std::vector<char> raw(3 + s.page);
   const std::uint32_t bh = s.page << 3;
   raw[0] = static_cast<char>(bh & 0xFF);
@@ -225,19 +220,19 @@ std::optional<compressed_sizes> split_compressor::finish() {
   if (pread_some(s.db.get(), raw.data() + 3, s.page, 0, s.db_path) != s.page) {
     throw_error("compress", s.db_path, "cannot read page 1");
   }
-  pwrite_all(s.out_fd, raw.data(), raw.size(), s.page1_pos(), s.out_path);
-
-  // One pass over the final file: the content checksum, and the proof that pages 2..N are still
-  // what the thread compressed.
-  xxh64 all;
-  xxh64 tables;
-  const std::uint64_t seen = s.read_range(0, UINT64_MAX, [&](const char* p, std::size_t n, std::uint64_t off) {
+  all.update(raw.data() + 3, s.page);
+  const std::uint64_t tables_end = s.table_pages * s.page;
+  const std::uint64_t seen = s.read_range(s.page, tables_end, [&](const char* p, std::size_t n) {
     all.update(p, n);
-    const std::uint64_t lo = std::max<std::uint64_t>(off, s.page);
-    const std::uint64_t hi = std::min<std::uint64_t>(off + n, tables_end);
-    if (lo < hi) tables.update(p + (lo - off), static_cast<std::size_t>(hi - lo));
+    tables.update(p, n);
   });
-  if (seen != db_end || tables.digest() != s.tables_hash) return std::nullopt;
+  if (seen != tables_end || tables.digest() != s.tables_hash) return std::nullopt;
+  pwrite_all(s.out_fd, raw.data(), raw.size(), s.page1_pos, s.out_path);
+  const std::uint64_t db_end = s.read_range(tables_end, UINT64_MAX, [&](const char* p, std::size_t n) {
+    all.update(p, n);
+    feed(s.cctx.get(), s.obuf, p, n, ZSTD_e_continue, s.db_path, sink);
+  });
+  feed(s.cctx.get(), s.obuf, nullptr, 0, ZSTD_e_end, s.db_path, sink);
 
   const std::uint64_t sum = all.digest();
   const unsigned char le[4] = {static_cast<unsigned char>(sum), static_cast<unsigned char>(sum >> 8),

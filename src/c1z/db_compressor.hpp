@@ -30,7 +30,8 @@ compressed_sizes compress_database(const std::filesystem::path& db_path, int out
 // the indexes. The frame is then [header][page 1 as a raw block][pages 2..N][index pages][checksum]:
 // a raw block leaves the decoder's state untouched, so the blocks compressed before page 1 was known
 // decode the same after it. finish() checks that pages 2..N still hash as they did when compressed;
-// if SQLite did touch one, it returns nothing and the caller compresses the whole file instead.
+// if SQLite did touch one (or the schema outgrew page 1, so it will), it returns nothing and the
+// caller compresses the whole file instead.
 class split_compressor {
  public:
   split_compressor(const std::filesystem::path& db_path, int out_fd, const std::filesystem::path& out_path,

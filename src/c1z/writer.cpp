@@ -110,6 +110,10 @@ struct writer::impl {
   bool done = false;  // finished or aborted
   writer_counts counts;
 
+  fs::path destination_dir() const {
+    return opt.destination.parent_path().empty() ? fs::path(".") : opt.destination.parent_path();
+  }
+
   std::chrono::system_clock::time_point now() const {
     return opt.clock ? opt.clock() : std::chrono::system_clock::now();
   }
@@ -132,7 +136,7 @@ struct writer::impl {
 
   void open() {
     const fs::path parent = opt.temp_dir.empty() ? opt.destination.parent_path() : opt.temp_dir;
-    const fs::path dest_dir = opt.destination.parent_path().empty() ? fs::path(".") : opt.destination.parent_path();
+    const fs::path dest_dir = destination_dir();
     const std::string dest_name = opt.destination.filename().string();
     // Leftovers of a killed earlier run of the same destination (kill -9, power loss).
     remove_stale_leftovers(dest_dir, dest_name);
@@ -243,7 +247,7 @@ struct writer::impl {
 
   void cleanup() noexcept {
     close_db();
-    out = detail::fd_guard();
+    out.reset();
     std::error_code ec;
     if (!tmp_file.empty()) fs::remove(tmp_file, ec);
     tmp_file.clear();
@@ -282,7 +286,7 @@ struct writer::impl {
 
   // The temporary output next to the destination (renamed over it by publish()).
   void open_output() {
-    const fs::path dir = opt.destination.parent_path().empty() ? fs::path(".") : opt.destination.parent_path();
+    const fs::path dir = destination_dir();
     // Built with append (not operator+ chains): GCC 12 at -O3 reports a false -Wrestrict on the latter.
     std::string base = ".";
     base.append(opt.destination.filename().string()).append(".tmp-XXXXXX");
@@ -307,7 +311,7 @@ struct writer::impl {
   }
 
   void publish() {
-    const fs::path dir = opt.destination.parent_path().empty() ? fs::path(".") : opt.destination.parent_path();
+    const fs::path dir = destination_dir();
     if (::fsync(out.get()) != 0) throw_errno("fsync", tmp_file, errno);
     if (::close(out.release()) != 0) throw_errno("close", tmp_file, errno);
     if (::rename(tmp_file.c_str(), opt.destination.c_str()) != 0) {

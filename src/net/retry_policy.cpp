@@ -2,6 +2,7 @@
 #include <string>
 
 #include "baton_percipio/net/error.hpp"
+#include "baton_percipio/net/http_date.hpp"
 #include "baton_percipio/net/retry.hpp"
 
 namespace bp::net {
@@ -146,14 +147,14 @@ decision retry_policy::decide(const attempt_info& info) const {
 }
 
 std::optional<std::chrono::milliseconds> quota_exhausted_wait(std::span<const header> headers, sys_time now) {
-  for (std::string_view prefix : {"X-RateLimit-", "RateLimit-"}) {
-    auto remaining = find(headers, std::string(prefix) + "Remaining");
+  struct names {
+    std::string_view remaining, reset;
+  };
+  for (const names n : {names{"X-RateLimit-Remaining", "X-RateLimit-Reset"}, names{"RateLimit-Remaining", "RateLimit-Reset"}}) {
+    auto remaining = find(headers, n.remaining);
     if (!remaining) continue;
-    std::string_view v = *remaining;
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    if (v != "0") return std::nullopt;  // quota left, or a value we do not understand
-    auto reset = find(headers, std::string(prefix) + "Reset");
+    if (trim_ows(*remaining) != "0") return std::nullopt;  // quota left, or a value we do not understand
+    auto reset = find(headers, n.reset);
     if (!reset) return std::nullopt;
     return parse_rate_limit_reset(*reset, now);
   }

@@ -1,7 +1,6 @@
 #include "baton_percipio/sync/mapping.hpp"
 
 #include <algorithm>
-#include <array>
 #include <unordered_set>
 
 namespace bp::sync {
@@ -54,12 +53,12 @@ std::string user_display_name(const percipio::user& u) {
 
 namespace {
 
-// Profile keys of map_user, sorted for binary search: custom attributes never take one of them.
-constexpr std::array<std::string_view, 14> builtin_profile_keys = {
-    "approval_manager", "email",     "external_id", "first_name", "has_coaching",
-    "has_enterprise_coaching", "has_enterprise_coaching_dashboard", "id", "is_active",
-    "is_instructor",    "job_title", "last_name",   "login_name", "role"};
-static_assert(std::is_sorted(builtin_profile_keys.begin(), builtin_profile_keys.end()));
+bool has_key(const std::vector<c1z::profile_field>& p, std::size_t from, std::size_t to, std::string_view key) {
+  for (std::size_t i = from; i < to; ++i) {
+    if (p[i].key == key) return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -72,7 +71,7 @@ c1z::resource_record map_user(percipio::user u) {
   t.enabled = u.is_active;
   t.login = u.login_name;
   auto& p = t.profile;
-  p.reserve(14 + u.custom_attributes.size());  // no reallocation below: `taken` points into p
+  p.reserve(14 + u.custom_attributes.size());  // no reallocation below: `many` points into p
   p.push_back({"id", u.id});
   p.push_back({"external_id", std::move(u.external_user_id)});
   p.push_back({"email", std::move(u.email)});
@@ -96,18 +95,11 @@ c1z::resource_record map_user(percipio::user u) {
   const std::size_t first_custom = p.size();
   std::unordered_set<std::string_view> many;  // only for users with many attributes
   const bool use_set = u.custom_attributes.size() > 16;
-  auto seen = [&](std::string_view key) {
-    if (use_set) return many.count(key) != 0;
-    for (std::size_t i = first_custom; i < p.size(); ++i) {
-      if (p[i].key == key) return true;
-    }
-    return false;
-  };
   for (auto& a : u.custom_attributes) {
     if (a.name.empty()) continue;
-    const bool builtin = std::binary_search(builtin_profile_keys.begin(), builtin_profile_keys.end(), a.name);
+    const bool builtin = has_key(p, 0, first_custom, a.name);
     std::string key = builtin ? "custom:" + a.name : std::move(a.name);
-    if (seen(key)) continue;
+    if (use_set ? many.count(key) != 0 : has_key(p, first_custom, p.size(), key)) continue;
     p.push_back({std::move(key), a.value ? std::move(*a.value) : std::string()});
     if (use_set) many.insert(p.back().key);
   }

@@ -74,9 +74,9 @@ double cpu_seconds() {
 void apply(c1z::writer& w, record_batch& b, std::string& buf, std::atomic<std::uint64_t>& rows_written) {
   for (auto& u : b.users()) {
     buf.clear();
-    std::string id = u.id;
-    c1z::encode_resource(map_user(std::move(u)), buf);
-    w.add_resource(user_type, id, buf);
+    const auto record = map_user(std::move(u));
+    c1z::encode_resource(record, buf);
+    w.add_resource(user_type, record.id, buf);
   }
   for (const auto& r : b.rows()) {
     auto f = [&](std::size_t i) { return b.field(r, i); };
@@ -217,7 +217,9 @@ class pipeline {
         continue;
       }
       auto id = percipio::uuid::parse(item.id);
-      bool fresh = id ? !courses_.contains(*id) : other_course_ids_.insert(item.id).second;
+      // A parsed id is registered here; its grant encoders follow below, at that index.
+      const bool fresh = id ? courses_.try_emplace(*id, static_cast<std::uint32_t>(course_entries_.size())).second
+                            : other_course_ids_.insert(item.id).second;
       if (!fresh) {
         ++s_.duplicate_courses;
         continue;
@@ -234,7 +236,6 @@ class pipeline {
       }
       ++s_.courses;
       if (id) {
-        courses_.try_emplace(*id, static_cast<std::uint32_t>(course_entries_.size()));
         course_entries_.push_back(
             course_entry{c1z::grant_encoder(course, slug_in_progress), c1z::grant_encoder(course, slug_completed)});
       }
@@ -247,7 +248,6 @@ class pipeline {
     if (users_done_ && courses_done_) ready_.cancel();
   }
 
- public:
   // Until users and courses are known (report rows cannot be mapped before). Throws when cancelled.
   awaitable<void> wait_ready() {
     while (!(users_done_ && courses_done_)) {
@@ -259,7 +259,6 @@ class pipeline {
     }
   }
 
- private:
   awaitable<void> fetch_report(bp::deadline d) {
     auto r = co_await api_.async_report(
         d, [this](std::span<const percipio::report_row> rows) -> awaitable<void> { co_await on_rows(rows); });

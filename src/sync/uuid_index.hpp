@@ -2,9 +2,7 @@
 // Percipio id (UUID) -> dense 32-bit index, for users and courses. Open addressing with linear
 // probing over 20-byte slots holding key and value together: a lookup usually touches one cache
 // line; a million users fit in 2^21 slots, 42 MB, with no per-entry allocation.
-#include <array>
 #include <cstdint>
-#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -21,7 +19,7 @@ class uuid_index {
     if ((size_ + 1) * 8 > slots_.size() * 7) grow();  // load factor at most 7/8
     slot& s = slots_[probe(id)];
     if (s.value != npos) return {s.value, false};
-    s.key = id.bytes;
+    s.key = id;
     s.value = value;
     ++size_;
     return {value, true};
@@ -35,15 +33,13 @@ class uuid_index {
 
  private:
   struct slot {
-    std::array<std::uint8_t, 16> key{};
+    percipio::uuid key{};
     std::uint32_t value = npos;  // npos: empty
   };
 
-  static std::size_t hash(const std::array<std::uint8_t, 16>& k) {
-    std::uint64_t a, b;
-    std::memcpy(&a, k.data(), 8);
-    std::memcpy(&b, k.data() + 8, 8);
-    std::uint64_t h = a ^ (b * 0x9e3779b97f4a7c15ULL);
+  // percipio::uuid_hash folds the two halves; the finalizer spreads sequential ids over the table.
+  static std::size_t hash(const percipio::uuid& k) {
+    std::uint64_t h = percipio::uuid_hash{}(k);
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
@@ -52,8 +48,8 @@ class uuid_index {
   // The slot holding id, or the empty slot where it belongs. Needs a non-empty table with a free slot.
   std::size_t probe(const percipio::uuid& id) const {
     const std::size_t mask = slots_.size() - 1;
-    std::size_t i = hash(id.bytes) & mask;
-    while (slots_[i].value != npos && slots_[i].key != id.bytes) i = (i + 1) & mask;
+    std::size_t i = hash(id) & mask;
+    while (slots_[i].value != npos && slots_[i].key != id) i = (i + 1) & mask;
     return i;
   }
   void grow() {

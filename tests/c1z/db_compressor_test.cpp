@@ -41,6 +41,14 @@ std::string sample_bytes(std::size_t size, unsigned seed) {
   return s;
 }
 
+// A "database" of sample bytes whose page 1 is a leaf table page, as SQLite's is while the schema
+// fits it (the split needs that).
+std::string sample_db(std::size_t size, unsigned seed, unsigned char page1_type = 0x0D) {
+  std::string s = sample_bytes(size, seed);
+  s[100] = static_cast<char>(page1_type);
+  return s;
+}
+
 using bp::c1z::test::read_file;
 using bp::c1z::test::write_file;
 
@@ -102,7 +110,7 @@ TEST_CASE("split compression: pages 2..N early, the rest later, one frame equal 
   constexpr std::uint32_t page = 65536;
   for (int workers : {0, 2}) {
     CAPTURE(workers);
-    const std::string tables = sample_bytes(page * 9, 1);
+    const std::string tables = sample_db(page * 9, 1);
     write_file(db, tables);
     const int fd = ::open(out.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
     REQUIRE(fd >= 0);
@@ -111,7 +119,7 @@ TEST_CASE("split compression: pages 2..N early, the rest later, one frame equal 
     {
       split_compressor split(db, fd, out, compress_settings{3, workers}, page, 9);
       // Meanwhile "SQLite" rewrites page 1 and appends index pages.
-      const std::string page1 = sample_bytes(page, 2);
+      const std::string page1 = sample_db(page, 2);
       const std::string index_pages = sample_bytes(page * 3, 3);
       patch_file(db, 0, page1);
       patch_file(db, tables.size(), index_pages);
@@ -134,7 +142,7 @@ TEST_CASE("split compression gives up when a table page changed after it was com
   const auto db = dir / "db";
   const auto out = dir / "out.c1z";
   constexpr std::uint32_t page = 4096;
-  const std::string tables = sample_bytes(page * 40, 4);
+  const std::string tables = sample_db(page * 40, 4);
   write_file(db, tables);
   const int fd = ::open(out.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
   REQUIRE(fd >= 0);
@@ -150,11 +158,28 @@ TEST_CASE("split compression gives up when a table page changed after it was com
   CHECK_FALSE(sizes.has_value());
 }
 
+TEST_CASE("split compression does not start when the schema has outgrown page 1") {
+  scratch_dir dir;
+  const auto db = dir / "db";
+  const auto out = dir / "out.c1z";
+  write_file(db, sample_db(4096 * 8, 9, 0x05));  // page 1 an interior table page
+  const int fd = ::open(out.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  REQUIRE(fd >= 0);
+  std::optional<bp::c1z::detail::compressed_sizes> sizes;
+  {
+    split_compressor split(db, fd, out, compress_settings{3, 0}, 4096, 8);
+    sizes = split.finish();
+  }
+  ::close(fd);
+  CHECK_FALSE(sizes.has_value());
+  CHECK(std::filesystem::file_size(out) == 5);  // the magic only: nothing was compressed
+}
+
 TEST_CASE("split compression stops cleanly when abandoned before finish") {
   scratch_dir dir;
   const auto db = dir / "db";
   const auto out = dir / "out.c1z";
-  write_file(db, sample_bytes(65536 * 32, 6));
+  write_file(db, sample_db(65536 * 32, 6));
   const int fd = ::open(out.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
   REQUIRE(fd >= 0);
   { split_compressor split(db, fd, out, compress_settings{3, 2}, 65536, 32); }  // destructor joins
@@ -166,7 +191,7 @@ TEST_CASE("split compression: write errors, at the start or in the thread, surfa
   scratch_dir dir;
   const auto db = dir / "db";
   const auto out = dir / "out.c1z";
-  write_file(db, sample_bytes(65536 * 4, 8));
+  write_file(db, sample_db(65536 * 4, 8));
   write_file(out, "");
   auto expect_error = [&](int fd) {
     bool threw = false;

@@ -20,6 +20,7 @@
 
 #include "baton_percipio/core/log.hpp"
 #include "baton_percipio/net/error.hpp"
+#include "baton_percipio/net/task_group.hpp"
 #include "baton_percipio/percipio/headers.hpp"
 #include "baton_percipio/percipio/parse.hpp"
 #include "baton_percipio/percipio/report_stream_parser.hpp"
@@ -66,30 +67,29 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
                      tm.tm_min, tm.tm_sec);
 }
 
-awaitable<void> sleep_until(bp::steady_clock::time_point t) {
+// False when the wait was cancelled: the caller ends instead of going on.
+awaitable<bool> sleep_until(bp::steady_clock::time_point t) {
   asio::steady_timer timer(co_await asio::this_coro::executor, t);
   std::error_code ec;
   co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+  co_return ec != asio::error::operation_aborted;
 }
 
-// Runs n copies of `worker` concurrently and waits for all of them. Workers report expected
-// failures through shared state; an exception (a bug) is rethrown after all have finished.
+// Runs n copies of `worker` concurrently and waits for all of them, also when this coroutine is
+// cancelled (the workers are cancelled first): workers may use the caller's frame. Workers report
+// expected failures through shared state; an exception (a bug) is rethrown after all have finished.
 awaitable<void> run_workers(std::size_t n, std::function<awaitable<void>()> worker) {
-  auto ex = co_await asio::this_coro::executor;
-  asio::steady_timer done(ex, bp::steady_clock::time_point::max());
-  std::size_t left = n;
-  std::exception_ptr first_error;
-  for (std::size_t i = 0; i < n; ++i) {
-    asio::co_spawn(ex, worker(), [&](std::exception_ptr e) {
-      if (e && !first_error) first_error = e;
-      if (--left == 0) done.cancel();
-    });
+  net::task_group group(co_await asio::this_coro::executor);
+  group.cancel_on_first_error(true);
+  std::exception_ptr spawn_error;
+  try {
+    for (std::size_t i = 0; i < n; ++i) group.spawn(worker());
+  } catch (...) {
+    spawn_error = std::current_exception();
+    group.cancel();
   }
-  while (left > 0) {
-    std::error_code ec;
-    co_await done.async_wait(asio::redirect_error(use_awaitable, ec));
-  }
-  if (first_error) std::rethrow_exception(first_error);
+  co_await group.join();
+  if (spawn_error) std::rethrow_exception(spawn_error);
 }
 
 }  // namespace
@@ -417,7 +417,8 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
                                     std::chrono::duration_cast<std::chrono::seconds>(cfg.report_timeout).count()));
   };
 
-  // POST a new job; retried only when no response arrived (or 429: the server refused it).
+  // POST a new job; retried only when no response arrived, on 502/503/504, or on 429 (the server
+  // refused it).
   auto post = [&]() -> awaitable<result<std::string>> {
     const auto now = cfg.clock ? cfg.clock() : std::chrono::system_clock::now();
     std::string body = fmt::format(R"({{"contentType":"Course,Assessment","start":"{}","end":"{}"}})",
@@ -440,7 +441,10 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
       auto& [ec, resp] = res;
       m.direct_bytes += resp.body.size();
       if (!ec && resp.status == 429) ++m.direct_429;
-      if (ec || resp.status == 429) {
+      // A gateway error almost always means the POST never reached Percipio's application: retried
+      // like a lost request.
+      const bool gateway = !ec && (resp.status == 502 || resp.status == 503 || resp.status == 504);
+      if (ec || resp.status == 429 || gateway) {
         if (ec == net::errc::cancelled) co_return make_failure(errc::cancelled, "report request: cancelled");
         net::attempt_info info;
         info.attempt = attempt;
@@ -452,10 +456,11 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
         if (resp.status == 429) m.lim.on_rate_limited(dec.delay, sent_epoch);
         // No job was created either way; lost requests are bounded by post_attempts, 429s by the
         // retry policy.
-        if (ec) ++lost;
+        if (ec || gateway) ++lost;
         if (lost < cfg.post_attempts && dec.action == net::retry_action::retry) {
           log::debug("report request retry", {{"attempt", attempt}, {"reason", dec.reason}});
-          co_await sleep_until(bp::step_deadline(rd, dec.delay));
+          if (!co_await sleep_until(bp::step_deadline(rd, dec.delay)))
+            co_return make_failure(errc::cancelled, "report request: cancelled");
           continue;
         }
       }
@@ -656,7 +661,7 @@ awaitable<result<report_summary>> api_client::async_report(bp::deadline d, rows_
     int bad_polls = 0, transient = 0, downloads = 0;
     bool new_job = false;
     while (!new_job) {
-      co_await sleep_until(next_at);
+      if (!co_await sleep_until(next_at)) co_return make_failure(errc::cancelled, "report poll: cancelled");
       if (bp::steady_clock::now() >= rd) co_return timeout_failure();
       delay = std::min(delay * 2, cfg.poll_max);
       next_at = bp::step_deadline(rd, delay);

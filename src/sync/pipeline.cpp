@@ -8,7 +8,6 @@
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/deferred.hpp>
-#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/concurrent_channel.hpp>
 #include <asio/experimental/parallel_group.hpp>
@@ -22,7 +21,8 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
-#include <thread>
+#include <functional>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -31,13 +31,16 @@
 #include "baton_percipio/c1z/error.hpp"
 #include "baton_percipio/c1z/writer.hpp"
 #include "baton_percipio/core/log.hpp"
+#include "baton_percipio/net/task_group.hpp"
 #include "baton_percipio/sync/mapping.hpp"
 #include "baton_percipio/sync/run.hpp"
 #include "early_rows.hpp"
+#include "hard_stop.hpp"
 #include "pair_table.hpp"
 #include "progress.hpp"
 #include "record_batch.hpp"
 #include "uuid_index.hpp"
+#include "writer_thread.hpp"
 
 namespace bp::sync {
 namespace {
@@ -46,7 +49,7 @@ using asio::awaitable;
 using asio::use_awaitable;
 using asio::experimental::as_tuple;
 using detail::record_batch;
-using channel_t = asio::experimental::concurrent_channel<void(asio::error_code, record_batch)>;
+using channel_t = detail::batch_channel;
 
 failure_kind kind_of(const percipio::failure& f) {
   using percipio::errc;
@@ -389,6 +392,53 @@ class pipeline {
   std::string pid_;
 };
 
+// Progress and external stop requests, polled on the io thread until `stopping` or a cancel.
+awaitable<void> progress_loop(percipio::api_client& api, const options& opts, const run_control& ctl,
+                              progress_state& prog, std::atomic<std::uint64_t>& rows_written, const bool& stopping,
+                              const std::function<void(const char*)>& request_cancel) {
+  progress_reporter reporter(opts.progress, opts.progress_interval);
+  asio::steady_timer tick(co_await asio::this_coro::executor);
+  while (!stopping) {
+    tick.expires_after(std::chrono::milliseconds(100));
+    auto [ec] = co_await tick.async_wait(as_tuple(use_awaitable));
+    if (ec == asio::error::operation_aborted || stopping) break;
+    if (ctl.stop && ctl.stop->stop_requested()) request_cancel("stop requested");
+    auto c = api.counters();
+    prog.requests = c.requests;
+    prog.bytes = c.bytes;
+    prog.report_polls = c.report_polls;
+    prog.rows_written = rows_written.load(std::memory_order_relaxed);
+    reporter.tick(prog);
+  }
+  reporter.finish();
+}
+
+// The io side of one sync: the pipeline's fetchers and the progress loop, as one structured task.
+// Everything it starts has finished when it completes, also after a failure or a cancellation.
+awaitable<void> supervise(pipeline& p, bp::deadline d, percipio::api_client& api, const options& opts,
+                          const run_control& ctl, progress_state& prog, std::atomic<std::uint64_t>& rows_written,
+                          bool& stopping, const std::function<void(const char*)>& request_cancel) {
+  net::task_group group(co_await asio::this_coro::executor);
+  group.spawn(progress_loop(api, opts, ctl, prog, rows_written, stopping, request_cancel));
+  std::exception_ptr failure;
+  try {
+    co_await p.run(d);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  stopping = true;
+  group.cancel();
+  co_await group.join();  // rethrows a failure of the progress loop
+  if (failure) std::rethrow_exception(failure);
+}
+
+// Tears down an io_context whose run() was stopped with work pending: destroys the suspended
+// coroutine frames (and what they own) now, while the objects they reference still exist.
+class sync_io_context : public asio::io_context {
+ public:
+  void destroy_pending_work() { shutdown(); }
+};
+
 }  // namespace
 
 summary run_sync(const options& opts, const run_control& ctl, summary* last_summary) {
@@ -426,120 +476,82 @@ summary run_sync(const options& opts, const run_control& ctl, summary* last_summ
   log::set_sync_id(s.sync_id);
   log::info("sync started", {{"file", s.file}, {"organization_id", opts.api.org_id}});
 
-  // Writer thread: owns SQLite; receives batches until the channel closes.
-  asio::io_context wio;
-  channel_t ch(wio, opts.queue_batches);
-  std::atomic<bool> discard{false};
   std::atomic<std::uint64_t> rows_written{0};
-  std::exception_ptr writer_error;
-  std::thread writer_thread([&] {
-    asio::co_spawn(
-        wio,
-        [&]() -> awaitable<void> {
-          std::string buf;
-          for (;;) {
-            auto [ec, batch] = co_await ch.async_receive(as_tuple(use_awaitable));
-            if (ec || batch.empty()) break;  // closed (failure) or the end-of-stream batch
-            if (!discard.load(std::memory_order_relaxed)) apply(*w, batch, buf, rows_written);
-          }
-        },
-        [&](std::exception_ptr e) {
-          if (e) {
-            writer_error = e;
-            ch.close();  // producers see a closed channel and fail the sync
-          }
-        });
-    wio.run();
-  });
-
-  asio::io_context io;
   std::exception_ptr sync_failure;
+  std::exception_ptr writer_failure;
   progress_state prog;
-  {
-    net::client http(io.get_executor(), opts.http);
-    pipeline* pipe = nullptr;
-    auto api_cfg = opts.api;
-    api_cfg.max_report_bytes = opts.max_report_bytes;
-    api_cfg.on_report_restart = [&pipe] {
-      if (pipe) pipe->restart_row_statistics();
-    };
-    percipio::api_client api(io.get_executor(), http, api_cfg);
-    pipeline p(opts, api, ch, s, prog);
-    pipe = &p;
-    const bp::deadline d = step_deadline(no_deadline, opts.sync_timeout);
+  try {
+    // Owns SQLite through `w`; joined on every path out of this block.
+    detail::writer_thread writer(opts.queue_batches, [&](record_batch& b, std::string& buf) {
+      apply(*w, b, buf, rows_written);
+    });
+    sync_io_context io;
+    {
+      net::client http(io.get_executor(), opts.http);
+      pipeline* pipe = nullptr;
+      auto api_cfg = opts.api;
+      api_cfg.max_report_bytes = opts.max_report_bytes;
+      api_cfg.on_report_restart = [&pipe] {
+        if (pipe) pipe->restart_row_statistics();
+      };
+      percipio::api_client api(io.get_executor(), http, api_cfg);
+      pipeline p(opts, api, writer.channel(), s, prog);
+      pipe = &p;
+      const bp::deadline d = step_deadline(no_deadline, opts.sync_timeout);
 
-    asio::cancellation_signal cancel;
-    bool done = false;
-    bool cancelling = false;
-    asio::steady_timer hard_stop(io);
-    auto request_cancel = [&](const char* why) {
-      if (cancelling || done) return;
-      cancelling = true;
-      log::warn("cancelling sync", {{"reason", why}});
-      cancel.emit(asio::cancellation_type::terminal);
-      // Anything that ignores cancellation still ends: stop the loop after a grace period.
-      hard_stop.expires_after(std::chrono::seconds(3));
-      hard_stop.async_wait([&](asio::error_code ec) {
-        if (!ec && !done) {
-          sync_failure = std::make_exception_ptr(sync_error(failure_kind::cancelled, "sync cancelled"));
-          io.stop();
-        }
-      });
-    };
+      asio::cancellation_signal cancel;
+      bool done = false;
+      bool stopping = false;
+      bool cancelling = false;
+      detail::hard_stop backstop(io, std::chrono::seconds(3));
+      std::optional<asio::signal_set> signals;
+      std::function<void(const char*)> request_cancel = [&](const char* why) {
+        if (cancelling || done) return;
+        cancelling = true;
+        log::warn("cancelling sync", {{"reason", why}});
+        cancel.emit(asio::cancellation_type::terminal);
+        // Anything that ignores cancellation still ends: the io context is stopped after a grace
+        // period unless it has drained by then.
+        backstop.arm();
+      };
+      if (ctl.handle_signals) {
+        signals.emplace(io, SIGINT, SIGTERM);
+        signals->async_wait([&](asio::error_code ec, int sig) {
+          if (!ec) request_cancel(sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
+        });
+      }
+      asio::co_spawn(io, supervise(p, d, api, opts, ctl, prog, rows_written, stopping, request_cancel),
+                     asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) {
+                       done = true;
+                       sync_failure = e;
+                       if (signals) signals->cancel();
+                     }));
+      io.run();
+      backstop.drained();
+      if (!done) {
+        // The backstop fired: frames are still suspended. Destroy them while api, http and the
+        // pipeline they point into are alive.
+        io.destroy_pending_work();
+        sync_failure = std::make_exception_ptr(sync_error(failure_kind::cancelled, "sync cancelled"));
+      }
 
-    std::optional<asio::signal_set> signals;
-    if (ctl.handle_signals) {
-      signals.emplace(io, SIGINT, SIGTERM);
-      signals->async_wait([&](asio::error_code ec, int sig) {
-        if (!ec) request_cancel(sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
-      });
+      auto c = api.counters();
+      s.requests = c.requests;
+      s.retries = c.retries;
+      s.rate_limited = c.rate_limited;
+      s.bytes_downloaded = c.bytes;
+      s.report_polls = c.report_polls;
     }
-
-    asio::co_spawn(io, p.run(d), asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) {
-                     done = true;
-                     sync_failure = e;
-                     if (signals) signals->cancel();
-                     hard_stop.cancel();
-                   }));
-    // Progress and external stop requests, polled on the io thread.
-    asio::co_spawn(
-        io,
-        [&]() -> awaitable<void> {
-          progress_reporter reporter(opts.progress, opts.progress_interval);
-          asio::steady_timer tick(co_await asio::this_coro::executor);
-          while (!done) {
-            tick.expires_after(std::chrono::milliseconds(100));
-            co_await tick.async_wait(as_tuple(use_awaitable));
-            if (done) break;
-            if (ctl.stop && ctl.stop->stop_requested()) request_cancel("stop requested");
-            auto c = api.counters();
-            prog.requests = c.requests;
-            prog.bytes = c.bytes;
-            prog.report_polls = c.report_polls;
-            prog.rows_written = rows_written.load(std::memory_order_relaxed);
-            reporter.tick(prog);
-          }
-          reporter.finish();
-        },
-        asio::detached);
-    io.run();
-
-    auto c = api.counters();
-    s.requests = c.requests;
-    s.retries = c.retries;
-    s.rate_limited = c.rate_limited;
-    s.bytes_downloaded = c.bytes;
-    s.report_polls = c.report_polls;
+    if (sync_failure) writer.discard();  // wakes the writer; whatever is still buffered is dropped
+    writer.join();
+    writer_failure = writer.error();
+  } catch (...) {
+    // Setup failed (for example the TLS context); the writer thread was joined on the way out.
+    if (!sync_failure) sync_failure = std::current_exception();
   }
-
-  if (sync_failure || writer_error) {
-    discard = true;
-    ch.close();  // wakes the writer; whatever is still buffered is dropped
-  }
-  writer_thread.join();
 
   try {
-    if (writer_error) std::rethrow_exception(writer_error);
+    if (writer_failure) std::rethrow_exception(writer_failure);
     if (sync_failure) std::rethrow_exception(sync_failure);
   } catch (const c1z::error& e) {
     w->abort();

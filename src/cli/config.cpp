@@ -1,5 +1,9 @@
 #include "baton_percipio/cli/config.hpp"
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 
 #include "baton_percipio/cli/value_parsers.hpp"
 #include "baton_percipio/core/json_writer.hpp"
@@ -362,6 +367,26 @@ parse_result parse_config(std::span<const std::string_view> args, const env_look
   return res;
 }
 
+namespace {
+// Certificates in a PEM file, read the way the TLS client will load it; 0 when there are none or
+// the PEM is broken. Checked here so a bad file is a configuration error (exit 2), not a failure
+// after the sync started.
+std::size_t pem_certificates(const std::string& path) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(path.c_str(), "r"), &BIO_free);
+  if (!bio) return 0;
+  std::size_t n = 0;
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    X509_free(cert);
+    ++n;
+  }
+  const unsigned long err = ERR_peek_last_error();
+  // The loop ends with "no start line" at the end of the file; anything else is a broken PEM.
+  if (err != 0 && !(ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE)) n = 0;
+  ERR_clear_error();
+  return n;
+}
+}  // namespace
+
 std::optional<std::string> check_paths(const config& cfg) {
   secret_list secrets;
   for (const auto& x : {cfg.api_token, cfg.client_secret}) {
@@ -371,6 +396,10 @@ std::optional<std::string> check_paths(const config& cfg) {
     struct stat st {};
     if (::stat(cfg.ca_file.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || ::access(cfg.ca_file.c_str(), R_OK) != 0) {
       return "error: " + names("ca-file") + " must be a readable file, got " + quoted(cfg.ca_file, secrets);
+    }
+    if (const auto n = pem_certificates(cfg.ca_file); n == 0) {
+      return "error: " + names("ca-file") + " must be a PEM file with at least one CA certificate, got " +
+             quoted(cfg.ca_file, secrets) + " (no PEM certificate in it)";
     }
   }
   if (!cfg.c1z_temp_dir.empty()) {

@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -97,4 +99,36 @@ TEST_CASE("inspect is wired in when the build has it") {
   CHECK(r.err == "error: inspect not available in this build\n");
 #endif
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+}
+
+TEST_CASE("a readable --ca-file that is not PEM exits 2 naming the flag, and leaves nothing behind") {
+  const std::string dir = std::string(BP_BINARY_DIR) + "/ca-file-test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string garbage = dir + "/garbage.pem";
+  {
+    std::FILE* f = std::fopen(garbage.c_str(), "w");
+    REQUIRE(f);
+    std::fputs("this is not a certificate\n", f);
+    std::fclose(f);
+  }
+  const std::string out = dir + "/x.c1z";
+  auto r = run({"--ca-file", garbage, "--file", out}, required_env);
+  CHECK(r.status == 2);
+  CHECK(r.err == "error: --ca-file / BATON_CA_FILE must be a PEM file with at least one CA certificate, got \"" +
+                     garbage + "\" (no PEM certificate in it)\n");
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) left.push_back(e.path().filename().string());
+  CHECK(left == std::vector<std::string>{"garbage.pem"});
+  // A broken PEM block is refused the same way.
+  {
+    std::FILE* f = std::fopen(garbage.c_str(), "w");
+    REQUIRE(f);
+    std::fputs("-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n", f);
+    std::fclose(f);
+  }
+  auto b = run({"--ca-file", garbage, "--file", out}, required_env);
+  CHECK(b.status == 2);
+  CHECK(b.err.find("--ca-file / BATON_CA_FILE must be a PEM file") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }

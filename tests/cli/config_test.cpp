@@ -339,7 +339,11 @@ TEST_CASE("path checks") {
   CHECK(check_paths(c) ==
         std::optional<std::string>(std::string(R"(error: --ca-file / BATON_CA_FILE must be a readable file, got ")") +
                                    BP_BINARY_DIR + "\""));
-  c.ca_file = std::string(BP_BINARY_DIR) + "/CMakeCache.txt";
+  c.ca_file = std::string(BP_BINARY_DIR) + "/CMakeCache.txt";  // readable, but no certificate in it
+  CHECK(check_paths(c) ==
+        std::optional<std::string>(std::string(R"(error: --ca-file / BATON_CA_FILE must be a PEM file with at least one CA certificate, got ")") +
+                                   BP_BINARY_DIR + "/CMakeCache.txt\" (no PEM certificate in it)"));
+  c.ca_file = "/etc/ssl/certs/ca-certificates.crt";  // the system bundle (package ca-certificates)
   CHECK_FALSE(check_paths(c));
 }
 

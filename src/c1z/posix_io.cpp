@@ -15,10 +15,14 @@ void throw_errno(std::string_view op, const std::filesystem::path& path, int err
   throw_error(op, path, std::strerror(err));
 }
 
-void throw_error(std::string_view op, const std::filesystem::path& path, std::string_view what) {
+std::string error_text(std::string_view op, const std::filesystem::path& path, std::string_view what) {
   std::string msg = "c1z: ";
   msg.append(op).append(" ").append(path.string()).append(": ").append(what);
-  throw error(msg);
+  return msg;
+}
+
+void throw_error(std::string_view op, const std::filesystem::path& path, std::string_view what) {
+  throw error(error_text(op, path, what));
 }
 
 fd_guard::~fd_guard() { reset(); }

@@ -8,6 +8,8 @@
 
 namespace bp::c1z::detail {
 
+// "c1z: OP PATH: WHAT", the message of every c1z::error about a file.
+std::string error_text(std::string_view op, const std::filesystem::path& path, std::string_view what);
 [[noreturn]] void throw_errno(std::string_view op, const std::filesystem::path& path, int err);
 [[noreturn]] void throw_error(std::string_view op, const std::filesystem::path& path, std::string_view what);
 

@@ -6,11 +6,13 @@
 #include <zstd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <vector>
 
 #include "posix_io.hpp"
 #include "schema.hpp"
+#include "sqlite_util.hpp"
 
 namespace bp::c1z {
 
@@ -20,11 +22,7 @@ using detail::throw_error;
 
 namespace {
 
-// Finalizes on scope exit.
-struct stmt {
-  sqlite3_stmt* st = nullptr;
-  ~stmt() { sqlite3_finalize(st); }
-};
+using detail::statement;
 
 std::string_view column_text(sqlite3_stmt* st, int i) {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
@@ -55,8 +53,22 @@ struct reader::impl {
   [[noreturn]] void fail(std::string_view what) {
     throw error("c1z: " + std::string(what) + ": " + file.string());
   }
-  [[noreturn]] void fail_sql(std::string_view op) const {
-    throw error("c1z: " + std::string(op) + " " + file.string() + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+  [[noreturn]] void fail_sql(std::string_view op, int rc) const {
+    throw error("c1z: " + std::string(op) + " " + file.string() + ": " +
+                (db ? detail::sqlite_message(db, rc) : "out of memory"));
+  }
+
+  void prepare(const char* sql, statement& s, std::string_view op) const {
+    const int rc = sqlite3_prepare_v2(db, sql, -1, s.out(), nullptr);
+    if (rc != SQLITE_OK) fail_sql(op, rc);
+  }
+  void bind_text(statement& s, int i, std::string_view v, std::string_view op) const {
+    const int rc = sqlite3_bind_text64(s.get(), i, v.empty() ? "" : v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
+    if (rc != SQLITE_OK) fail_sql(op, rc);
+  }
+  void finalize(statement& s, std::string_view op) const {
+    const int rc = s.finalize();
+    if (rc != SQLITE_OK) fail_sql(op, rc);
   }
 
   void decompress(const reader_options& opt) {
@@ -128,21 +140,24 @@ struct reader::impl {
   }
 
   void open_db() {
-    if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
-      fail_sql("open database of");
+    const int rc = sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) fail_sql("open database of", rc);
   }
 
   bool has_column(std::string_view table, std::string_view column) const {
-    stmt s;
+    statement s;
     const std::string sql = "PRAGMA table_info(" + std::string(table) + ")";
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s.st, nullptr) != SQLITE_OK) fail_sql("read schema of");
+    prepare(sql.c_str(), s, "read schema of");
     bool table_exists = false;
-    int rc;
-    while ((rc = sqlite3_step(s.st)) == SQLITE_ROW) {
+    bool found = false;
+    int rc = SQLITE_DONE;
+    while (!found && (rc = sqlite3_step(s.get())) == SQLITE_ROW) {
       table_exists = true;
-      if (column_text(s.st, 1) == column) return true;
+      found = column_text(s.get(), 1) == column;
     }
-    if (rc != SQLITE_DONE) fail_sql("read schema of");
+    if (!found && rc != SQLITE_DONE) fail_sql("read schema of", rc);
+    finalize(s, "read schema of");
+    if (found) return true;
     if (!table_exists) throw error("c1z: not a baton database (no " + std::string(table) + "): " + file.string());
     return false;
   }
@@ -155,44 +170,50 @@ struct reader::impl {
                             (typed ? "sync_type" : "'full'") + ", " + (parented ? "parent_sync_id" : "''") +
                             " FROM v1_sync_runs WHERE ended_at IS NOT NULL" + (typed ? " AND sync_type = 'full'" : "") +
                             " ORDER BY ended_at DESC LIMIT 1";
-    stmt s;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s.st, nullptr) != SQLITE_OK) fail_sql("read sync runs of");
-    const int rc = sqlite3_step(s.st);
+    statement s;
+    prepare(sql.c_str(), s, "read sync runs of");
+    const int rc = sqlite3_step(s.get());
     if (rc == SQLITE_DONE) fail("no finished full sync in");
-    if (rc != SQLITE_ROW) fail_sql("read sync runs of");
-    sync.sync_id = column_text(s.st, 0);
-    sync.started_at = column_text(s.st, 1);
-    sync.ended_at = column_text(s.st, 2);
-    sync.sync_token = column_text(s.st, 3);
-    sync.sync_type = column_text(s.st, 4);
-    sync.parent_sync_id = column_text(s.st, 5);
+    if (rc != SQLITE_ROW) fail_sql("read sync runs of", rc);
+    sync.sync_id = column_text(s.get(), 0);
+    sync.started_at = column_text(s.get(), 1);
+    sync.ended_at = column_text(s.get(), 2);
+    sync.sync_token = column_text(s.get(), 3);
+    sync.sync_type = column_text(s.get(), 4);
+    sync.parent_sync_id = column_text(s.get(), 5);
+    finalize(s, "read sync runs of");
   }
 
   // Runs sql (with ?1 = sync id) and calls row(st) per result row.
   template <typename F>
   void query(const char* sql, std::string_view op, F&& row) const {
-    stmt s;
-    if (sqlite3_prepare_v2(db, sql, -1, &s.st, nullptr) != SQLITE_OK) fail_sql(op);
-    sqlite3_bind_text(s.st, 1, sync.sync_id.data(), static_cast<int>(sync.sync_id.size()), SQLITE_STATIC);
+    statement s;
+    prepare(sql, s, op);
+    bind_text(s, 1, sync.sync_id, op);
     int rc;
-    while ((rc = sqlite3_step(s.st)) == SQLITE_ROW) row(s.st);
-    if (rc != SQLITE_DONE) fail_sql(op);
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) row(s.get());
+    if (rc != SQLITE_DONE) fail_sql(op, rc);
+    finalize(s, op);
   }
 
   template <typename M>
   void decode(M& m, std::string_view data, std::string_view what, std::int64_t id) const {
-    if (!m.ParseFromArray(data.data(), static_cast<int>(data.size())))
+    // Columns are at most INT_MAX bytes (sqlite3_column_bytes is an int); checked all the same.
+    if (data.size() > static_cast<std::size_t>(INT_MAX) ||
+        !m.ParseFromArray(data.data(), static_cast<int>(data.size())))
       throw error("c1z: undecodable " + std::string(what) + " in row " + std::to_string(id) + " of " + file.string());
   }
 
   std::uint64_t count(const char* sql, std::string_view op, std::string_view arg = {}) const {
-    stmt s;
-    if (sqlite3_prepare_v2(db, sql, -1, &s.st, nullptr) != SQLITE_OK) fail_sql(op);
-    sqlite3_bind_text(s.st, 1, sync.sync_id.data(), static_cast<int>(sync.sync_id.size()), SQLITE_STATIC);
-    if (!arg.empty() || sqlite3_bind_parameter_count(s.st) >= 2)
-      sqlite3_bind_text(s.st, 2, arg.data(), static_cast<int>(arg.size()), SQLITE_STATIC);
-    if (sqlite3_step(s.st) != SQLITE_ROW) fail_sql(op);
-    return static_cast<std::uint64_t>(sqlite3_column_int64(s.st, 0));
+    statement s;
+    prepare(sql, s, op);
+    bind_text(s, 1, sync.sync_id, op);
+    if (!arg.empty() || sqlite3_bind_parameter_count(s.get()) >= 2) bind_text(s, 2, arg, op);
+    const int rc = sqlite3_step(s.get());
+    if (rc != SQLITE_ROW) fail_sql(op, rc);
+    const auto n = static_cast<std::uint64_t>(sqlite3_column_int64(s.get(), 0));
+    finalize(s, op);
+    return n;
   }
 };
 

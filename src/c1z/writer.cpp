@@ -18,6 +18,7 @@
 #include "db_compressor.hpp"
 #include "posix_io.hpp"
 #include "schema.hpp"
+#include "sqlite_util.hpp"
 
 namespace bp::c1z {
 
@@ -108,6 +109,7 @@ struct writer::impl {
   std::size_t in_batch = 0;
   bool in_txn = false;
   bool done = false;  // finished or aborted
+  std::string failed;  // the first database error: the writer cannot go on to a complete file after it
   writer_counts counts;
 
   fs::path destination_dir() const {
@@ -118,19 +120,26 @@ struct writer::impl {
     return opt.clock ? opt.clock() : std::chrono::system_clock::now();
   }
 
-  [[noreturn]] void fail_sql(std::string_view op) {
-    throw_error(op, db_path, db ? sqlite3_errmsg(db) : "out of memory");
+  // A database call returned rc. Rows may be missing from here on, so nothing else is accepted.
+  [[noreturn]] void fail_sql(std::string_view op, int rc) {
+    std::string msg = detail::error_text(op, db_path, db ? detail::sqlite_message(db, rc) : "out of memory");
+    if (failed.empty()) failed = msg;
+    throw error(msg);
   }
 
   void exec(const char* sql, std::string_view op) {
-    if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail_sql(op);
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) fail_sql(op, rc);
   }
 
-  sqlite3_stmt* prepare(std::string_view sql) {
+  // sql is NUL-terminated (the statements are literals): no length to pass, none to truncate.
+  void prepare(const char* sql, sqlite3_stmt** st, unsigned flags) {
+    const int rc = sqlite3_prepare_v3(db, sql, -1, flags, st, nullptr);
+    if (rc != SQLITE_OK) fail_sql("prepare statement for", rc);
+  }
+  sqlite3_stmt* prepare_persistent(const char* sql) {
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st, nullptr) !=
-        SQLITE_OK)
-      fail_sql("prepare statement for");
+    prepare(sql, &st, SQLITE_PREPARE_PERSISTENT);
     return st;
   }
 
@@ -142,18 +151,21 @@ struct writer::impl {
     remove_stale_leftovers(dest_dir, dest_name);
     if (!opt.temp_dir.empty()) remove_stale_leftovers(opt.temp_dir, dest_name);
     work_dir = detail::make_temp_dir(parent.empty() ? fs::path(".") : parent, "." + dest_name + ".work-");
-    // Held while this writer lives: marks the directory as in use for other processes' cleanup.
+    // Held while this writer lives: marks the directory as in use for other processes' cleanup. Without
+    // it, a writer of the same destination started later could take the directory for a leftover of
+    // a killed run and delete it under this one: no lock, no writer.
     work_lock = ::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (work_lock >= 0) (void)::flock(work_lock, LOCK_EX | LOCK_NB);
+    if (work_lock < 0) throw_errno("open working directory", work_dir, errno);
+    if (::flock(work_lock, LOCK_EX | LOCK_NB) != 0) throw_errno("lock working directory", work_dir, errno);
     db_path = work_dir / "db";
     // Created here so it is private (0600) whatever the umask; SQLite opens the existing empty file.
     {
       detail::fd_guard db_fd(::open(db_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
       if (db_fd.get() < 0) throw_errno("create", db_path, errno);
     }
-    if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK)
-      fail_sql("open database");
+    const int rc = sqlite3_open_v2(db_path.c_str(), &db,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) fail_sql("open database", rc);
     // The working copy is private and disposable (a failed sync deletes it, nothing is ever rolled
     // back): no journal at all, no fsync. A journal in memory held every index page a transaction
     // touched, tens of MB on large tenants. journal_mode is not persisted in the file, so the final
@@ -164,19 +176,19 @@ struct writer::impl {
     exec(pragmas.c_str(), "configure database");
     exec(std::string(detail::schema_sql).c_str(), "create schema in");
     if (!opt.ids_unique) exec(std::string(detail::object_unique_index_sql).c_str(), "create indexes in");
-    ins_rt = prepare(
+    ins_rt = prepare_persistent(
         "INSERT OR IGNORE INTO v1_resource_types (external_id, data, sync_id, discovered_at) VALUES (?1, ?2, ?3, ?4)");
-    ins_res = prepare(
+    ins_res = prepare_persistent(
         "INSERT OR IGNORE INTO v1_resources (resource_type_id, external_id, parent_resource_type_id, "
         "parent_resource_id, data, sync_id, discovered_at) VALUES (?1, ?2, NULL, NULL, ?3, ?4, ?5)");
-    ins_ent = prepare(
+    ins_ent = prepare_persistent(
         "INSERT OR IGNORE INTO v1_entitlements (resource_type_id, resource_id, external_id, data, sync_id, "
         "discovered_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    ins_grant = prepare(
+    ins_grant = prepare_persistent(
         "INSERT OR IGNORE INTO v1_grants (resource_type_id, resource_id, entitlement_id, "
         "principal_resource_type_id, principal_resource_id, external_id, data, sync_id, discovered_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-    del_grant = prepare("DELETE FROM v1_grants WHERE external_id = ?1 AND sync_id = ?2");
+    del_grant = prepare_persistent("DELETE FROM v1_grants WHERE external_id = ?1 AND sync_id = ?2");
   }
 
   // ids_unique: the unique indexes, then the removals they make cheap.
@@ -188,10 +200,7 @@ struct writer::impl {
     for (const auto& id : removals) {
       bind_text(del_grant, 1, id);
       bind_text(del_grant, 2, sync_id);
-      const int rc = sqlite3_step(del_grant);
-      sqlite3_reset(del_grant);
-      if (rc != SQLITE_DONE) fail_sql("delete from");
-      if (sqlite3_changes(db) == 0) ++counts.grants;  // there was none: undo the early count
+      if (!step_and_reset(del_grant, "delete from")) ++counts.grants;  // there was none: undo the early count
     }
     exec("COMMIT", "commit to");
     removals.clear();
@@ -200,6 +209,10 @@ struct writer::impl {
 
   void check_usable() const {
     if (done) throw error("c1z: writer for " + opt.destination.string() + " is already finished or aborted");
+    if (!failed.empty()) {
+      throw error("c1z: writer for " + opt.destination.string() + " cannot go on after an earlier error (" + failed +
+                  ")");
+    }
   }
 
   // Opens a transaction when none is open; commits after batch_size rows.
@@ -212,13 +225,19 @@ struct writer::impl {
     }
   }
 
-  bool after_row(sqlite3_stmt* st) {
+  // Runs a bound INSERT or DELETE; true when it changed a row.
+  bool step_and_reset(sqlite3_stmt* st, std::string_view op) {
     const int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) fail_sql("insert into");
-    const bool inserted = sqlite3_changes(db) > 0;
+    const int reset_rc = sqlite3_reset(st);  // repeats a failed step's code: checked after it
+    if (rc != SQLITE_DONE) fail_sql(op, rc);
+    if (reset_rc != SQLITE_OK) fail_sql("reset a statement of", reset_rc);
+    return sqlite3_changes(db) > 0;
+  }
+
+  bool after_row(sqlite3_stmt* st, std::string_view op = "insert into") {
+    const bool changed = step_and_reset(st, op);
     if (++in_batch >= opt.batch_size) commit();
-    return inserted;
+    return changed;
   }
 
   void commit() {
@@ -228,14 +247,33 @@ struct writer::impl {
     in_batch = 0;
   }
 
-  static void bind_text(sqlite3_stmt* st, int i, std::string_view v) {
-    sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  // 64-bit lengths: a value over SQLite's length limit fails (SQLITE_TOOBIG) instead of being cut to
+  // its size modulo 2^32. SQLite binds a NULL pointer as SQL NULL, which the NOT NULL columns reject:
+  // empty values point at "" instead.
+  void bind_text(sqlite3_stmt* st, int i, std::string_view v) {
+    const int rc = sqlite3_bind_text64(st, i, v.empty() ? "" : v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
+    if (rc != SQLITE_OK) fail_bind(i, rc);
   }
-  static void bind_blob(sqlite3_stmt* st, int i, std::string_view v) {
-    // SQLite stores a NULL pointer as SQL NULL, which the NOT NULL column rejects: point at "" instead.
-    sqlite3_bind_blob(st, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  void bind_blob(sqlite3_stmt* st, int i, std::string_view v) {
+    const int rc = sqlite3_bind_blob64(st, i, v.empty() ? "" : v.data(), v.size(), SQLITE_STATIC);
+    if (rc != SQLITE_OK) fail_bind(i, rc);
+  }
+  [[noreturn]] void fail_bind(int i, int rc) { fail_sql("bind parameter " + std::to_string(i) + " for", rc); }
+
+  // finish(): the database must be complete on disk before it is compressed, so every finalize and
+  // the close are checked (sqlite3_close, not _v2: it fails if anything is still open).
+  void close_db_checked() {
+    for (auto** st : {&ins_rt, &ins_res, &ins_ent, &ins_grant, &del_grant}) {
+      const int rc = sqlite3_finalize(*st);
+      *st = nullptr;
+      if (rc != SQLITE_OK) fail_sql("finalize a statement of", rc);
+    }
+    const int rc = sqlite3_close(db);
+    if (rc != SQLITE_OK) fail_sql("close", rc);
+    db = nullptr;
   }
 
+  // Cleanup after a failure or an abort: nothing to report any more, the files are deleted.
   void close_db() noexcept {
     for (auto** st : {&ins_rt, &ins_res, &ins_ent, &ins_grant, &del_grant}) {
       sqlite3_finalize(*st);
@@ -259,26 +297,31 @@ struct writer::impl {
 
   void record_sync_run() {
     auto ended = std::max(now(), started);
-    sqlite3_stmt* st = prepare(
+    detail::statement st;
+    prepare(
         "INSERT INTO v1_sync_runs (sync_id, started_at, ended_at, sync_token, sync_type, parent_sync_id) "
-        "VALUES (?1, ?2, ?3, ?4, 'full', '')");
+        "VALUES (?1, ?2, ?3, ?4, 'full', '')",
+        st.out(), 0);
     const std::string s = format_timestamp(started);
     const std::string e = format_timestamp(ended);
-    bind_text(st, 1, sync_id);
-    bind_text(st, 2, s);
-    bind_text(st, 3, e);
-    bind_text(st, 4, detail::final_sync_token);
-    const int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) fail_sql("record sync run in");
+    bind_text(st.get(), 1, sync_id);
+    bind_text(st.get(), 2, s);
+    bind_text(st.get(), 3, e);
+    bind_text(st.get(), 4, detail::final_sync_token);
+    const int rc = sqlite3_step(st.get());
+    if (rc != SQLITE_DONE) fail_sql("record sync run in", rc);
+    const int fin = st.finalize();
+    if (fin != SQLITE_OK) fail_sql("finalize a statement of", fin);
   }
 
   std::int64_t pragma_int(const char* sql) {
-    sqlite3_stmt* st = prepare(sql);
-    const int rc = sqlite3_step(st);
-    const std::int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW) fail_sql("query");
+    detail::statement st;
+    prepare(sql, st.out(), 0);
+    const int rc = sqlite3_step(st.get());
+    if (rc != SQLITE_ROW) fail_sql("query", rc);
+    const std::int64_t v = sqlite3_column_int64(st.get(), 0);
+    const int fin = st.finalize();
+    if (fin != SQLITE_OK) fail_sql("finalize a statement of", fin);
     return v;
   }
 
@@ -296,7 +339,8 @@ struct writer::impl {
     out = detail::fd_guard(::mkostemp(name.data(), O_CLOEXEC));
     if (out.get() < 0) throw_errno("create temporary file in", dir, errno);
     tmp_file = name.data();
-    (void)::flock(out.get(), LOCK_EX | LOCK_NB);  // in use (see remove_stale_leftovers)
+    // In use (see remove_stale_leftovers): unlocked, another writer's cleanup could delete it.
+    if (::flock(out.get(), LOCK_EX | LOCK_NB) != 0) throw_errno("lock temporary file", tmp_file, errno);
     if (::fchmod(out.get(), static_cast<mode_t>(opt.file_mode)) != 0) throw_errno("chmod", tmp_file, errno);
   }
 
@@ -344,10 +388,10 @@ const std::string& writer::sync_id() const { return impl_->sync_id; }
 bool writer::add_resource_type(std::string_view id, std::string_view data) {
   auto& m = *impl_;
   m.before_row();
-  impl::bind_text(m.ins_rt, 1, id);
-  impl::bind_blob(m.ins_rt, 2, data);
-  impl::bind_text(m.ins_rt, 3, m.sync_id);
-  impl::bind_text(m.ins_rt, 4, m.discovered_at);
+  m.bind_text(m.ins_rt, 1, id);
+  m.bind_blob(m.ins_rt, 2, data);
+  m.bind_text(m.ins_rt, 3, m.sync_id);
+  m.bind_text(m.ins_rt, 4, m.discovered_at);
   const bool ok = m.after_row(m.ins_rt);
   m.counts.resource_types += ok;
   return ok;
@@ -357,11 +401,11 @@ bool writer::add_resource(std::string_view type, std::string_view id, std::strin
   auto& m = *impl_;
   m.before_row();
   m.key_buf.assign(type).append(1, ':').append(id);
-  impl::bind_text(m.ins_res, 1, type);
-  impl::bind_text(m.ins_res, 2, m.key_buf);
-  impl::bind_blob(m.ins_res, 3, data);
-  impl::bind_text(m.ins_res, 4, m.sync_id);
-  impl::bind_text(m.ins_res, 5, m.discovered_at);
+  m.bind_text(m.ins_res, 1, type);
+  m.bind_text(m.ins_res, 2, m.key_buf);
+  m.bind_blob(m.ins_res, 3, data);
+  m.bind_text(m.ins_res, 4, m.sync_id);
+  m.bind_text(m.ins_res, 5, m.discovered_at);
   const bool ok = m.after_row(m.ins_res);
   m.counts.resources += ok;
   return ok;
@@ -371,12 +415,12 @@ bool writer::add_entitlement(std::string_view resource_type, std::string_view re
                              std::string_view entitlement_id, std::string_view data) {
   auto& m = *impl_;
   m.before_row();
-  impl::bind_text(m.ins_ent, 1, resource_type);
-  impl::bind_text(m.ins_ent, 2, resource_id);
-  impl::bind_text(m.ins_ent, 3, entitlement_id);
-  impl::bind_blob(m.ins_ent, 4, data);
-  impl::bind_text(m.ins_ent, 5, m.sync_id);
-  impl::bind_text(m.ins_ent, 6, m.discovered_at);
+  m.bind_text(m.ins_ent, 1, resource_type);
+  m.bind_text(m.ins_ent, 2, resource_id);
+  m.bind_text(m.ins_ent, 3, entitlement_id);
+  m.bind_blob(m.ins_ent, 4, data);
+  m.bind_text(m.ins_ent, 5, m.sync_id);
+  m.bind_text(m.ins_ent, 6, m.discovered_at);
   const bool ok = m.after_row(m.ins_ent);
   m.counts.entitlements += ok;
   return ok;
@@ -388,15 +432,15 @@ bool writer::add_grant(std::string_view resource_type, std::string_view resource
   auto& m = *impl_;
   m.before_row();
   auto* st = m.ins_grant;
-  impl::bind_text(st, 1, resource_type);
-  impl::bind_text(st, 2, resource_id);
-  impl::bind_text(st, 3, entitlement_id);
-  impl::bind_text(st, 4, principal_type);
-  impl::bind_text(st, 5, principal_id);
-  impl::bind_text(st, 6, grant_id);
-  impl::bind_blob(st, 7, data);
-  impl::bind_text(st, 8, m.sync_id);
-  impl::bind_text(st, 9, m.discovered_at);
+  m.bind_text(st, 1, resource_type);
+  m.bind_text(st, 2, resource_id);
+  m.bind_text(st, 3, entitlement_id);
+  m.bind_text(st, 4, principal_type);
+  m.bind_text(st, 5, principal_id);
+  m.bind_text(st, 6, grant_id);
+  m.bind_blob(st, 7, data);
+  m.bind_text(st, 8, m.sync_id);
+  m.bind_text(st, 9, m.discovered_at);
   const bool ok = m.after_row(st);
   m.counts.grants += ok;
   return ok;
@@ -411,9 +455,9 @@ bool writer::remove_grant(std::string_view grant_id) {
     return true;
   }
   m.before_row();
-  impl::bind_text(m.del_grant, 1, grant_id);
-  impl::bind_text(m.del_grant, 2, m.sync_id);
-  const bool removed = m.after_row(m.del_grant);
+  m.bind_text(m.del_grant, 1, grant_id);
+  m.bind_text(m.del_grant, 2, m.sync_id);
+  const bool removed = m.after_row(m.del_grant, "delete from");
   m.counts.grants -= removed;
   return removed;
 }
@@ -435,7 +479,7 @@ finish_result writer::finish() {
     m.apply_deferred_unique_indexes();
     if (!split) split = m.start_split_compression();
     m.exec(std::string(detail::deferred_index_sql).c_str(), "create indexes in");
-    m.close_db();
+    m.close_db_checked();
     const auto t1 = clock::now();
     std::optional<detail::compressed_sizes> sizes;
     if (split) sizes = split->finish();

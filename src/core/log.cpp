@@ -1,5 +1,6 @@
 #include "baton_percipio/core/log.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -18,7 +19,7 @@ struct state {
   format fmt = format::json;
   sink* out = nullptr;
   std::string sync_id;
-  std::vector<std::string> secrets;
+  std::vector<std::string> secrets;  // each once, longest first
   bool redaction = true;
 };
 
@@ -43,17 +44,36 @@ void append_field_value(json::writer& w, const field::value_type& v) {
   std::visit([&](auto&& x) { w.value(x); }, v);
 }
 
+constexpr std::string_view mask = "[REDACTED]";
+
+bool is_secret(const state& s, std::string_view v) {
+  return s.redaction && std::find(s.secrets.begin(), s.secrets.end(), v) != s.secrets.end();
+}
+
+// Secrets shorter than min_substring_secret_bytes are replaced only as a whole value: searched for
+// inside text, a one-letter token would turn every line into [REDACTED] soup.
 std::string redact_locked(const state& s, std::string_view text) {
+  if (is_secret(s, text)) return std::string(mask);
   std::string out(text);
   if (!s.redaction) return out;
-  for (const auto& secret : s.secrets) {
-    if (secret.empty()) continue;
+  for (const auto& secret : s.secrets) {  // longest first: one containing another is replaced whole
+    if (secret.size() < min_substring_secret_bytes) continue;
     for (std::size_t pos = out.find(secret); pos != std::string::npos; pos = out.find(secret, pos)) {
-      out.replace(pos, secret.size(), "[REDACTED]");
-      pos += 10;
+      out.replace(pos, secret.size(), mask);
+      pos += mask.size();
     }
   }
   return out;
+}
+
+// A field whose whole value is a secret is masked whatever the secret's length.
+void append_field(json::writer& w, const state& s, const field& f) {
+  w.key(f.key);
+  if (const auto* v = std::get_if<std::string_view>(&f.value); v && is_secret(s, *v)) {
+    w.value(mask);
+  } else {
+    append_field_value(w, f.value);
+  }
 }
 
 }  // namespace
@@ -91,7 +111,17 @@ void add_secret(std::string secret) {
   if (secret.empty()) return;
   auto& s = st();
   std::lock_guard lk(s.mu);
-  s.secrets.push_back(std::move(secret));
+  // Registered again by every api_client a daemon builds: once is enough.
+  if (std::find(s.secrets.begin(), s.secrets.end(), secret) != s.secrets.end()) return;
+  const auto at = std::find_if(s.secrets.begin(), s.secrets.end(),
+                               [&](const std::string& x) { return x.size() < secret.size(); });
+  s.secrets.insert(at, std::move(secret));
+}
+
+std::size_t secret_count() {
+  auto& s = st();
+  std::lock_guard lk(s.mu);
+  return s.secrets.size();
 }
 
 void clear_secrets() {
@@ -127,12 +157,9 @@ void write(level l, std::string_view msg, std::initializer_list<field> fields) {
     w.key("level").value(level_name(l, false));
     w.key("ts").value(std::chrono::duration<double>(now.time_since_epoch()).count());
     w.key("caller").value("baton-percipio");
-    w.key("msg").value(msg);
+    w.key("msg").value(is_secret(s, msg) ? mask : msg);
     if (!s.sync_id.empty()) w.key("sync_id").value(std::string_view(s.sync_id));
-    for (const auto& f : fields) {
-      w.key(f.key);
-      append_field_value(w, f.value);
-    }
+    for (const auto& f : fields) append_field(w, s, f);
     w.end_object();
   } else {
     auto secs = std::chrono::system_clock::to_time_t(now);
@@ -148,16 +175,13 @@ void write(level l, std::string_view msg, std::initializer_list<field> fields) {
     line += '\t';
     line += level_name(l, true);
     line += "\tbaton-percipio\t";
-    line += msg;
+    line += is_secret(s, msg) ? mask : msg;
     if (fields.size() != 0 || !s.sync_id.empty()) {
       line += '\t';
       json::writer w(line);
       w.begin_object();
       if (!s.sync_id.empty()) w.key("sync_id").value(std::string_view(s.sync_id));
-      for (const auto& f : fields) {
-        w.key(f.key);
-        append_field_value(w, f.value);
-      }
+      for (const auto& f : fields) append_field(w, s, f);
       w.end_object();
     }
   }

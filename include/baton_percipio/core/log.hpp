@@ -1,6 +1,7 @@
 #pragma once
 // Structured logging to stderr in the Baton shape: JSON lines (level, ts, caller, msg, fields) or
 // tab-separated console lines. Registered secrets are redacted from every line before it is written.
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -44,9 +45,17 @@ void configure(level min_level, format fmt);
 void set_sink(sink* s);
 // Every later line carries this sync id (empty clears it).
 void set_sync_id(std::string id);
-// Text that must never be written (the API token). Matches are replaced by "[REDACTED]".
+// Text that must never be written (the API token), registered once however often it is added.
+// Occurrences inside a line are replaced by "[REDACTED]" for secrets of at least
+// min_substring_secret_bytes; shorter ones only where a whole value is the secret (a message, a
+// string field, the text given to redact()). Code that knows a value is secret (an Authorization
+// header in a debug request line, a flag value in a config error) masks it whole itself, whatever
+// its length.
+inline constexpr std::size_t min_substring_secret_bytes = 8;
 void add_secret(std::string secret);
 void clear_secrets();
+// How many distinct secrets are registered. For tests.
+std::size_t secret_count();
 // Off: secrets stay registered but nothing is redacted. For tests that prove no secret reaches a
 // line or message in the first place.
 void set_redaction(bool on);

@@ -142,15 +142,21 @@ class pipeline {
     record_batch b;
     std::string buf;
     for (const auto& rt : {user_resource_type(), course_resource_type()}) {
+      if (!opts_.wants_type(rt.id)) continue;
       buf.clear();
       c1z::encode_resource_type(rt, buf);
       b.add_resource_type(rt.id, buf);
+      ++s_.resource_types;
     }
-    s_.resource_types = 2;
     co_await send(std::move(b));
   }
 
   awaitable<void> fetch_users(bp::deadline d) {
+    if (!opts_.wants_type(user_type)) {
+      users_done_ = prog_.users_done = true;
+      notify_ready();
+      co_return;
+    }
     auto r = co_await api_.async_list_users(
         d, [this](std::vector<percipio::user>&& page) -> awaitable<void> { co_await on_users(std::move(page)); });
     if (!r) throw_failure(r.error());
@@ -187,6 +193,11 @@ class pipeline {
   }
 
   awaitable<void> fetch_courses(bp::deadline d) {
+    if (!opts_.wants_type(course_type)) {
+      courses_done_ = prog_.courses_done = true;
+      notify_ready();
+      co_return;
+    }
     if (opts_.limited_courses.empty()) {
       auto r = co_await api_.async_list_catalog(
           d, [this](std::vector<percipio::content_item>&& page) -> awaitable<void> {
@@ -232,6 +243,7 @@ class pipeline {
       c1z::encode_resource(course, buf);
       b.add_resource(course_type, course.id, buf);
       for (auto slug : {slug_completed, slug_in_progress}) {
+        if (!opts_.wants_entitlements()) break;
         buf.clear();
         c1z::encode_entitlement(course, course_entitlement(course, slug), buf);
         b.add_entitlement(course_type, course.id, c1z::make_entitlement_id(course_type, course.id, slug), buf);
@@ -263,6 +275,10 @@ class pipeline {
   }
 
   awaitable<void> fetch_report(bp::deadline d) {
+    if (!opts_.wants_grants()) {
+      prog_.report_done = true;
+      co_return;  // grants not wanted: the report is not requested at all
+    }
     auto r = co_await api_.async_report(
         d, [this](std::span<const percipio::report_row> rows) -> awaitable<void> { co_await on_rows(rows); });
     if (!r) throw_failure(r.error());

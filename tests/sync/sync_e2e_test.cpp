@@ -387,3 +387,70 @@ TEST_CASE("a sync cancelled mid-way leaves the previous file untouched") {
   for ([[maybe_unused]] const auto& ent : fs::directory_iterator(dir.path())) ++entries;
   CHECK(entries == 1);  // no temporary files left behind
 }
+
+TEST_CASE("narrowed syncs: skip grants, skip entitlements and grants, one resource type") {
+  auto tenant = recorded();
+  const auto e = fx::compute_expected(*tenant);
+  scratch_dir dir;
+  auto stats_of = [](const std::filesystem::path& p) { return bp::c1z::reader(p).stats(); };
+  auto resources = [](const bp::c1z::reader_stats& st, const std::string& type) -> std::uint64_t {
+    for (const auto& [t, n] : st.resources)
+      if (t == type) return n;
+    return 0;
+  };
+  SUBCASE("skip_grants: resources and entitlements; the report is never requested") {
+    fx::background_server server(tenant);
+    auto opts = fast_options(server, dir / "a.c1z");
+    opts.skip_grants = true;
+    auto s = run_sync(opts);
+    CHECK(s.users == e.users);
+    CHECK(s.courses == e.courses);
+    CHECK(s.entitlements == e.entitlements);
+    CHECK(s.grants() == 0);
+    CHECK(server.log().count(fx::endpoint::report_request) == 0);
+    const auto st = stats_of(dir / "a.c1z");
+    CHECK(st.entitlements == e.entitlements);
+    CHECK(st.grants == 0);
+  }
+  SUBCASE("skip_entitlements_and_grants: resources only") {
+    fx::background_server server(tenant);
+    auto opts = fast_options(server, dir / "b.c1z");
+    opts.skip_entitlements_and_grants = true;
+    auto s = run_sync(opts);
+    CHECK(s.users == e.users);
+    CHECK(s.courses == e.courses);
+    CHECK(s.entitlements == 0);
+    CHECK(server.log().count(fx::endpoint::report_request) == 0);
+    const auto st = stats_of(dir / "b.c1z");
+    CHECK(resources(st, "user") == e.users);
+    CHECK(resources(st, "course") == e.courses);
+    CHECK(st.entitlements == 0);
+    CHECK(st.grants == 0);
+  }
+  SUBCASE("resource_types {user}: no catalog, no report") {
+    fx::background_server server(tenant);
+    auto opts = fast_options(server, dir / "c.c1z");
+    opts.resource_types = {"user"};
+    auto s = run_sync(opts);
+    CHECK(s.users == e.users);
+    CHECK(s.courses == 0);
+    CHECK(s.resource_types == 1);
+    CHECK(server.log().count(fx::endpoint::catalog) == 0);
+    CHECK(server.log().count(fx::endpoint::report_request) == 0);
+    const auto st = stats_of(dir / "c.c1z");
+    CHECK(resources(st, "user") == e.users);
+    CHECK(resources(st, "course") == 0);
+  }
+  SUBCASE("resource_types {course}: courses and entitlements, no users, no grants") {
+    fx::background_server server(tenant);
+    auto opts = fast_options(server, dir / "d.c1z");
+    opts.resource_types = {"course"};
+    auto s = run_sync(opts);
+    CHECK(s.users == 0);
+    CHECK(s.courses == e.courses);
+    CHECK(s.entitlements == e.entitlements);
+    CHECK(server.log().count(fx::endpoint::users) == 0);
+    CHECK(server.log().count(fx::endpoint::report_request) == 0);
+    CHECK(stats_of(dir / "d.c1z").grants == 0);
+  }
+}

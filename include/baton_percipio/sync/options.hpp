@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "baton_percipio/net/client.hpp"
@@ -14,6 +15,15 @@ namespace bp::sync {
 enum class progress_mode { automatic, live_line, log_lines, off };
 
 struct options {
+  bool wants_type(std::string_view id) const {
+    if (resource_types.empty()) return true;
+    for (const auto& t : resource_types)
+      if (t == id) return true;
+    return false;
+  }
+  bool wants_entitlements() const { return !skip_entitlements_and_grants && wants_type("course"); }
+  bool wants_grants() const { return wants_entitlements() && !skip_grants && wants_type("user"); }
+
   percipio::client_config api;          // base URL, org, token, concurrency, report settings
   net::client_options http;             // timeouts, TLS, limits
   std::vector<std::string> limited_courses;  // empty: the whole catalog
@@ -30,6 +40,12 @@ struct options {
   std::size_t writer_batch_size = 20000;  // rows per SQLite transaction
   std::uint32_t writer_page_size = 65536;  // SQLite page size: large rows, faster index builds (BENCHMARKS.md)
   bool writer_overlap_compression = true;  // compress the tables while the indexes build (c1z::writer_options)
+  // What to sync (a ConductorOne task can narrow it). Resource type ids: "user", "course"; empty
+  // means both. Grants need both types (a grant links a user to a course); without them, or with
+  // skip_grants, the report is not even requested.
+  std::vector<std::string> resource_types;
+  bool skip_entitlements_and_grants = false;  // resources only
+  bool skip_grants = false;                   // resources and entitlements
   progress_mode progress = progress_mode::automatic;
   std::chrono::milliseconds progress_interval{10000};  // between log lines (live line: 250 ms)
 };

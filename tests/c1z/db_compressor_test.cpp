@@ -49,8 +49,19 @@ std::string sample_db(std::size_t size, unsigned seed, unsigned char page1_type 
   return s;
 }
 
+using bp::c1z::test::count_entries;
 using bp::c1z::test::read_file;
 using bp::c1z::test::write_file;
+
+// How many of this process's descriptors refer to path.
+std::size_t open_descriptors_of(const std::filesystem::path& path) {
+  std::size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    if (std::filesystem::read_symlink(e.path(), ec) == path) ++n;
+  }
+  return n;
+}
 
 // Overwrites bytes in place, as SQLite does (no truncation under the reading thread).
 void patch_file(const std::filesystem::path& p, std::uint64_t offset, std::string_view data) {
@@ -179,12 +190,25 @@ TEST_CASE("split compression stops cleanly when abandoned before finish") {
   scratch_dir dir;
   const auto db = dir / "db";
   const auto out = dir / "out.c1z";
-  write_file(db, sample_db(65536 * 32, 6));
+  const std::string tables = sample_db(65536 * 32, 6);
+  write_file(db, tables);
   const int fd = ::open(out.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
   REQUIRE(fd >= 0);
-  { split_compressor split(db, fd, out, compress_settings{3, 2}, 65536, 32); }  // destructor joins
+  const std::size_t threads_before = count_entries("/proc/self/task");
+  REQUIRE(open_descriptors_of(db) == 0);
+  {
+    split_compressor split(db, fd, out, compress_settings{3, 2}, 65536, 32);
+    CHECK(open_descriptors_of(db) == 1);  // its own read descriptor: the check below can see one
+  }
+  // What an abandoned compressor leaves: nothing running, nothing open, no file of its own, the
+  // caller's output descriptor still open (the caller truncates or deletes the output).
+  CHECK(count_entries("/proc/self/task") == threads_before);  // its thread and zstd's workers are gone
+  CHECK(open_descriptors_of(db) == 0);
+  CHECK(::fcntl(fd, F_GETFD) != -1);
+  CHECK(read_file(out).substr(0, 5) == std::string("C1ZF\0", 5));
   ::close(fd);
-  CHECK(std::filesystem::exists(out));
+  CHECK(read_file(db) == tables);  // the database is only read
+  CHECK(count_entries(dir.path()) == 2);  // db and out: no file of its own
 }
 
 TEST_CASE("split compression: write errors, at the start or in the thread, surface naming the file") {

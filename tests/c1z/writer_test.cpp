@@ -1,6 +1,7 @@
 #include "baton_percipio/c1z/writer.hpp"
 
 #include <doctest/doctest.h>
+#include <grp.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "baton_percipio/c1z/records.hpp"
 #include "c1z/percipio_example.hpp"
 #include "c1z/test_util.hpp"
+#include "hardening/child_process.hpp"
 
 using namespace bp::c1z;
 using namespace bp::c1z::test;
@@ -358,17 +360,34 @@ TEST_CASE("unwritable destinations give a clear error") {
     CHECK(msg.find((dir / "plain").string()) != std::string::npos);
     CHECK(msg.find("Not a directory") != std::string::npos);
   }
-  if (::geteuid() != 0) {  // root ignores directory permissions
-    fs::create_directory(dir / "ro");
-    fs::permissions(dir / "ro", fs::perms::owner_read | fs::perms::owner_exec);
+  // A read-only destination directory. Root ignores directory permissions: the writer then runs as
+  // nobody in a child, in directories nobody owns. Exit codes name the check that failed.
+  fs::create_directory(dir / "ro");
+  fs::permissions(dir / "ro", fs::perms::owner_read | fs::perms::owner_exec);
+  const bool as_root = ::geteuid() == 0;
+  if (as_root) {
+    REQUIRE(::chown(dir.path().c_str(), 65534, 65534) == 0);
+    REQUIRE(::chown((dir / "ro").c_str(), 65534, 65534) == 0);
+  }
+  const auto st = bp::hardening::run_in_child([&] {
+    if (as_root && (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)) return 20;
+    if (::geteuid() == 0) return 21;  // still privileged: the scenario would prove nothing
     auto opt = options_for(dir / "ro" / "out.c1z");
     opt.temp_dir = dir.path();
     writer w(opt);
     write_example(w);
-    CHECK_THROWS_WITH_AS(w.finish(), doctest::Contains("Permission denied"), error);
-    CHECK(count_entries(dir / "ro") == 0);
-    CHECK(count_entries(dir.path()) == 2);  // plain + ro, the working directory is gone
-  }
+    try {
+      w.finish();
+      return 22;
+    } catch (const error& e) {
+      if (std::string(e.what()).find("Permission denied") == std::string::npos) return 23;
+    }
+    return 0;
+  });
+  CHECK(st.exited);
+  CHECK(st.exit_code == 0);
+  CHECK(count_entries(dir / "ro") == 0);
+  CHECK(count_entries(dir.path()) == 2);  // plain + ro, the working directory is gone
 }
 
 TEST_CASE("KSUID and timestamp formats") {

@@ -44,21 +44,51 @@ std::size_t replay_dir(const target& t, const fs::path& dir) {
   return n;
 }
 
+// Inputs as `ls` shows them: every entry not starting with a dot, counted apart from replay_dir so
+// an input it skipped (or a stop after the first) shows as a difference.
+std::size_t listed(const fs::path& dir) {
+  std::size_t n = 0;
+  if (!fs::is_directory(dir)) return 0;
+  for (const auto& e : fs::directory_iterator(dir)) n += e.path().filename().string()[0] != '.';
+  return n;
+}
+
+// The inputs under every subdirectory of root, a target's or not: a directory named after no
+// target (a typo, a removed target) would otherwise never be replayed.
+std::size_t listed_under(const fs::path& root) {
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(root)) {
+    if (e.is_directory()) n += listed(e.path());
+  }
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("fuzz regression inputs replay cleanly") {
-  const fs::path root = fs::path(BP_SOURCE_DIR) / "tests" / "fuzz";
+  const fs::path root = fs::path(BP_SOURCE_DIR) / "tests" / "fuzz" / "regressions";
+  std::size_t total = 0;
   for (const auto& t : all_targets) {
-    replay_dir(t, root / "regressions" / t.name);
+    INFO(t.name);
+    const std::size_t n = replay_dir(t, root / t.name);
+    CHECK(n == listed(root / t.name));
+    total += n;
   }
+  CHECK(total > 0);
+  CHECK(total == listed_under(root));
 }
 
 TEST_CASE("fuzz seed corpora replay cleanly") {
-  const fs::path root = fs::path(BP_SOURCE_DIR) / "tests" / "fuzz";
+  const fs::path root = fs::path(BP_SOURCE_DIR) / "tests" / "fuzz" / "corpus";
+  std::size_t total = 0;
   for (const auto& t : all_targets) {
     INFO(t.name);
-    CHECK(replay_dir(t, root / "corpus" / t.name) > 0);
+    const std::size_t n = replay_dir(t, root / t.name);
+    CHECK(n > 0);
+    CHECK(n == listed(root / t.name));
+    total += n;
   }
+  CHECK(total == listed_under(root));
 }
 
 TEST_CASE("fuzz entry functions accept empty and tiny inputs") {

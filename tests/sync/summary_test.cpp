@@ -4,7 +4,10 @@
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace {
 
@@ -37,17 +40,54 @@ bp::sync::summary filled() {
   return s;
 }
 
+// The figures on the text line of `label` ("  LABEL<padding>FIGURES"), nullopt without such a line.
+std::optional<std::string> value_of(const std::string& text, std::string_view label) {
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view line(text.data() + at, end - at);
+    at = end + 1;
+    if (line.substr(0, 2) != "  " || line.substr(2, label.size()) != label) continue;
+    const std::string_view rest = line.substr(2 + label.size());
+    const std::size_t value = rest.find_first_not_of(' ');
+    if (value == 0 || value == std::string_view::npos) continue;  // a longer label, or no figures
+    return std::string(rest.substr(value));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 TEST_CASE("summary text names every count, skip reason and traffic figure") {
   const std::string t = filled().to_text();
-  for (const char* want : {"Sync finished", "2ZsEsNtTMTWzyG3DLMhgR7wZMbz", "/data/sync.c1z (12345 bytes)",
-                           "users", "40", "courses", "16", "entitlements", "32",
-                           "168 (100 completed, 68 in_progress)", "rows skipped: unknown user",
-                           "rows skipped: unknown course", "rows skipped: status \"\"",
-                           "rows skipped: status \"In Progress\"", "requests", "21 (4 retries, 3 rate limited)",
-                           "2.5 MB", "1.50 s (cpu 0.75 s)", "50.0 MB", "writing the file"}) {
-    CHECK_MESSAGE(t.find(want) != std::string::npos, want);
+  CHECK(t.rfind("Sync finished\n", 0) == 0);
+  // Each label with its own figures on its line: a number under the wrong label fails.
+  const std::pair<const char*, const char*> rows[] = {
+      {"sync id", "2ZsEsNtTMTWzyG3DLMhgR7wZMbz"},
+      {"file", "/data/sync.c1z (12345 bytes)"},
+      {"resource types", "2"},
+      {"users", "40"},
+      {"courses", "16"},
+      {"entitlements", "32"},
+      {"grants", "168 (100 completed, 68 in_progress)"},
+      {"rows skipped: unknown user", "7"},
+      {"rows skipped: unknown course", "11"},
+      {"rows skipped: status \"\"", "5"},
+      {"rows skipped: status \"Abandoned\"", "4"},
+      {"rows skipped: status \"In Progress\"", "2"},
+      {"rows merged (duplicates)", "0 (3 upgraded to completed)"},
+      {"requests", "21 (4 retries, 3 rate limited)"},
+      {"downloaded", "2.5 MB"},
+      {"wall time", "1.50 s (cpu 0.75 s)"},
+      {"writing the file", "0.25 s (indexes 0.00 s, compression 0.00 s; 0.1 MB database)"},
+      {"peak memory", "50.0 MB"},
+  };
+  for (const auto& [label, value] : rows) {
+    INFO(label);
+    const auto v = value_of(t, label);
+    REQUIRE(v.has_value());
+    CHECK(*v == std::string(value));
   }
 }
 

@@ -101,8 +101,9 @@ std::unique_ptr<background_metrics> background_metrics::start(std::string_view h
 }
 
 background_metrics::~background_metrics() {
+  // Stopping closes the acceptor and every connection; the accept loop and the sessions then end
+  // by themselves and run() returns once the context has drained: nothing is left suspended.
   if (server_) server_->stop();
-  ctx_.stop();
   if (thread_.joinable()) thread_.join();
 }
 

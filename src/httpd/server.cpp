@@ -1,6 +1,8 @@
 #include "baton_percipio/httpd/server.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/dispatch.hpp>
@@ -18,6 +20,7 @@ namespace bp::httpd {
 namespace {
 
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+using namespace asio::experimental::awaitable_operators;
 
 // Built outside coroutines: GCC 12 mis-compiles braced string literals inside co_await expressions.
 header_list plain_headers() { return {{"Content-Type", "text/plain"}}; }
@@ -69,11 +72,13 @@ struct server::state {
 
 namespace {
 
+// Runs beside its session and ends with it (the session's end cancels it).
 asio::awaitable<void> watchdog(std::shared_ptr<connection> c) {
   while (!c->done) {
     c->timer.expires_at(c->expiry);
     co_await c->timer.async_wait(use_tuple);
-    if (c->done) break;
+    auto cs = co_await asio::this_coro::cancellation_state;
+    if (c->done || cs.cancelled() != asio::cancellation_type::none) break;
     if (bp::steady_clock::now() >= c->expiry) {
       c->close();
       break;
@@ -134,10 +139,12 @@ asio::awaitable<void> session(std::shared_ptr<server::state> st, std::shared_ptr
   }
 }
 
+// A session and its watchdog as one unit: whichever ends first cancels the other, and both have
+// finished when this returns. Sessions own their state (shared with the server), so a session
+// that outlives the server object only finds a closed socket.
 asio::awaitable<void> run_session(std::shared_ptr<server::state> st, std::shared_ptr<connection> c) {
-  co_spawn(st->ex, watchdog(c), asio::detached);
   try {
-    co_await session(st, c);
+    co_await (session(st, c) || watchdog(c));
   } catch (const std::exception& e) {
     bp::log::error("http session failed", {{"error", e.what()}});
   }

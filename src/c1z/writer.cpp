@@ -470,16 +470,33 @@ finish_result writer::finish() {
   try {
     using clock = std::chrono::steady_clock;
     const auto t0 = clock::now();
+    auto stop_point = [&] {
+      if (m.opt.stop_requested && m.opt.stop_requested()) throw cancelled();
+    };
+    stop_point();
+    if (m.opt.stop_requested) {
+      // Index builds are long on large tenants: SQLite asks every few thousand steps.
+      sqlite3_progress_handler(
+          m.db, 10000, [](void* p) -> int { return (*static_cast<std::function<bool()>*>(p))() ? 1 : 0; },
+          &m.opt.stop_requested);
+    }
     m.commit();
     m.record_sync_run();
     m.open_output();
     // Rows no longer change once the removals are done (none pending: already now).
     std::unique_ptr<detail::split_compressor> split;
     if (m.removals.empty()) split = m.start_split_compression();
-    m.apply_deferred_unique_indexes();
-    if (!split) split = m.start_split_compression();
-    m.exec(std::string(detail::deferred_index_sql).c_str(), "create indexes in");
+    try {
+      m.apply_deferred_unique_indexes();
+      if (!split) split = m.start_split_compression();
+      m.exec(std::string(detail::deferred_index_sql).c_str(), "create indexes in");
+    } catch (const error&) {
+      stop_point();  // an interrupted index build is a cancellation, not a database failure
+      throw;
+    }
+    if (m.opt.stop_requested) sqlite3_progress_handler(m.db, 0, nullptr, nullptr);
     m.close_db_checked();
+    stop_point();
     const auto t1 = clock::now();
     std::optional<detail::compressed_sizes> sizes;
     if (split) sizes = split->finish();
@@ -492,6 +509,7 @@ finish_result writer::finish() {
       }
       sizes = detail::compress_database(m.db_path, m.out.get(), m.tmp_file, m.compress_settings());
     }
+    stop_point();  // the last moment the previous file can be kept
     m.publish();
     result.database_bytes = sizes->database_bytes;
     result.file_bytes = sizes->file_bytes;

@@ -483,6 +483,7 @@ summary run_sync(const options& opts, const run_control& ctl, summary* last_summ
     // Users and courses are de-duplicated by id here, and a (user, course) pair gets one grant at a
     // time, never re-added (pair_table).
     wo.ids_unique = true;
+    if (ctl.stop) wo.stop_requested = [stop = ctl.stop] { return stop->stop_requested(); };
     w = std::make_unique<c1z::writer>(wo);
   } catch (const c1z::error& e) {
     finish_summary(false, e.what());
@@ -597,6 +598,9 @@ summary run_sync(const options& opts, const run_control& ctl, summary* last_summ
     s.database_bytes = fr.database_bytes;
     s.index_seconds = fr.index_seconds;
     s.compress_seconds = fr.compress_seconds;
+  } catch (const c1z::cancelled&) {
+    finish_summary(false, "sync cancelled");
+    throw sync_error(failure_kind::cancelled, "sync cancelled");
   } catch (const c1z::error& e) {
     finish_summary(false, e.what());
     throw sync_error(failure_kind::output, e.what());

@@ -37,6 +37,15 @@ struct writer_options {
   // to compressing the whole file when SQLite did rewrite one of them (BENCHMARKS.md).
   bool overlap_compression = true;
   std::function<std::chrono::system_clock::time_point()> clock;  // default: system_clock::now
+  // Asked between the steps of finish() and while SQLite builds the indexes: true abandons
+  // finish() (it throws c1z::cancelled; the destination keeps its previous content).
+  std::function<bool()> stop_requested;
+};
+
+// finish() gave up because writer_options::stop_requested said so.
+class cancelled : public error {
+ public:
+  cancelled() : error("c1z: finish cancelled by a stop request") {}
 };
 
 // Rows stored so far (duplicates that were ignored are not counted).

@@ -43,6 +43,13 @@ int run_cli(std::span<const std::string_view> args, const env_lookup& env, const
     err << *e << '\n' << std::flush;
     return exit_config;
   }
+  if (res.cfg.service_mode_requested()) {
+    if (!h.run_service) {
+      err << "error: service mode not available in this build\n" << std::flush;
+      return exit_internal;
+    }
+    return h.run_service(res.cfg, out, err);
+  }
   if (!h.run_sync) {
     err << "error: sync not available in this build\n" << std::flush;
     return exit_internal;

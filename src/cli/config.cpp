@@ -69,6 +69,12 @@ class resolver {
     return std::nullopt;
   }
 
+  // A variable outside the BATON_<FLAG> scheme (BATON_C1_API_HOST, BATON_HOST_ID, SSL_CERT_FILE).
+  std::optional<std::string> env(std::string_view var) const {
+    if (!env_) return std::nullopt;
+    return env_(var);
+  }
+
   // Flag occurrences (each comma-split) if any yields an item, else the environment's list.
   std::vector<std::string> get_list(std::string_view name) const {
     std::vector<std::string> items;
@@ -112,9 +118,12 @@ std::optional<std::string> resolve_settings(const resolver& r, command cmd, cons
   c.client_id = std::string(trim(r.get("client-id").value_or("")));
   c.client_secret = std::string(trim(r.get("client-secret").value_or("")));
 
-  if (cmd == command::sync && c.service_mode_requested()) {
-    return "error: the ConductorOne service connection (--client-id / BATON_CLIENT_ID, --client-secret / "
-           "BATON_CLIENT_SECRET) is not available in this version; unset both to sync into a local file";
+  if (cmd == command::sync && c.service_mode_requested() && c.client_secret.empty()) {
+    return "error: " + names("client-secret") + " is required with " + names("client-id") + " (service mode)";
+  }
+  if (cmd == command::sync && !c.service_mode_requested() && !c.client_secret.empty()) {
+    return "error: " + names("client-secret") + " is set but " + names("client-id") +
+           " is not; set both for service mode, or neither to sync into a local file";
   }
   if (c.api_token.empty()) return "error: " + names("api-token") + " is required";
   if (has_space_or_control(c.api_token)) {
@@ -208,6 +217,23 @@ std::optional<std::string> resolve_settings(const resolver& r, command cmd, cons
   };
   if (auto e = size("max-page-bytes", "64M", c.max_page_bytes)) return e;
   if (auto e = size("max-report-bytes", "16G", c.max_report_bytes)) return e;
+
+  if (auto v = r.env("BATON_C1_API_HOST")) c.c1_api_host = std::string(trim(*v));
+  if (auto v = r.env("BATON_HOST_ID"); v && !trim(*v).empty()) c.host_id = std::string(trim(*v));
+  if (auto v = r.env("SSL_CERT_FILE")) c.ssl_cert_file = *v;
+  if (cmd == command::sync && c.service_mode_requested()) {
+    // ConductorOne decides when to sync and receives the file: these would be silently ignored.
+    if (c.interval) {
+      return "error: " + names("interval") +
+             " does not apply in service mode (--client-id / BATON_CLIENT_ID is set): ConductorOne decides when "
+             "to sync; unset it";
+    }
+    if (r.get("file")) {
+      return "error: " + names("file") +
+             " is not used in service mode (--client-id / BATON_CLIENT_ID is set): each sync is uploaded to "
+             "ConductorOne from a temporary file in --c1z-temp-dir; unset it";
+    }
+  }
   return std::nullopt;
 }
 
@@ -354,8 +380,7 @@ parse_result parse_config(std::span<const std::string_view> args, const env_look
       res.cmd = command::version;
     } else if (res.cmd == command::sync || res.cmd == command::capabilities) {
       if (auto e = resolve_settings(r, res.cmd, secrets, res.cfg)) {
-        res.exit_code = res.cfg.service_mode_requested() && res.cmd == command::sync ? exit_service_mode
-                                                                                     : exit_config;
+        res.exit_code = exit_config;
         first_error = std::move(*e);
       }
     }

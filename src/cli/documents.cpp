@@ -116,9 +116,11 @@ std::string config_schema_json() {
     bool ops;
     bool secret;
   };
-  // Connector settings plus the operator settings we implement (no OpenTelemetry), sorted by name.
+  // Connector settings plus the operator settings we implement (no OpenTelemetry), and the
+  // ConductorOne service-mode credentials, sorted by name.
   static constexpr schema_field fields[] = {
-      {"api-token", false, true},       {"base-url", false, false},        {"ca-file", true, false},
+      {"api-token", false, true},       {"base-url", false, false},        {"c1z-temp-dir", true, false},
+      {"ca-file", true, false},         {"client-id", false, false},       {"client-secret", false, true},
       {"concurrency", true, false},     {"limited-courses", false, false}, {"log-level", true, false},
       {"max-page-bytes", true, false},  {"max-report-bytes", true, false}, {"organization-id", false, false},
       {"report-lookback", false, false}, {"report-timeout", true, false},

@@ -7,6 +7,7 @@
 #include "baton_percipio/cli/app.hpp"
 #include "baton_percipio/cli/exit_codes.hpp"
 #include "baton_percipio/core/log.hpp"
+#include "service_command.hpp"
 #include "sync_command.hpp"
 #ifdef BP_HAVE_INSPECT
 #include "inspect_command.hpp"
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   bp::cli::hooks h;
   h.run_sync = bp::cli::run_sync_command;
+  h.run_service = bp::cli::run_service_command;
 #ifdef BP_HAVE_INSPECT
   h.run_inspect = bp::cli::run_inspect;
 #endif

@@ -43,8 +43,6 @@ int exit_code_for(sync::failure_kind k) {
   return exit_internal;
 }
 
-namespace {
-
 void print_summary(const config& cfg, const sync::summary& s, std::ostream& err) {
   if (log::parse_format(cfg.log_format) == log::format::console) {
     err << s.to_text();
@@ -53,8 +51,6 @@ void print_summary(const config& cfg, const sync::summary& s, std::ostream& err)
   }
   err.flush();
 }
-
-}  // namespace
 
 int run_sync_command(const config& cfg, std::ostream& /*out*/, std::ostream& err) {
   // Signals first: every thread started from here on (metrics, sync, writer) inherits the blocked mask.

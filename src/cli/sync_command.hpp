@@ -12,6 +12,8 @@ namespace bp::cli {
 sync::options make_sync_options(const config& cfg);
 // The exit status of a sync that failed this way (one-shot mode).
 int exit_code_for(sync::failure_kind k);
+// Prints a sync's summary on err: text for console logs, one JSON line otherwise.
+void print_summary(const config& cfg, const sync::summary& s, std::ostream& err);
 // Runs one sync, or the --interval daemon (see daemon.hpp), with the --metrics-addr endpoint when
 // set. Prints each summary on err (text for console logs, one JSON line otherwise). SIGINT/SIGTERM
 // cancel: a one-shot sync then exits exit_interrupted, the daemon exits exit_ok.

@@ -19,6 +19,7 @@ struct state {
   format fmt = format::json;
   sink* out = nullptr;
   std::string sync_id;
+  std::string task_id;
   std::vector<std::string> secrets;  // each once, longest first
   bool redaction = true;
 };
@@ -107,6 +108,12 @@ void set_sync_id(std::string id) {
   s.sync_id = std::move(id);
 }
 
+void set_task_id(std::string id) {
+  auto& s = st();
+  std::lock_guard lk(s.mu);
+  s.task_id = std::move(id);
+}
+
 void add_secret(std::string secret) {
   if (secret.empty()) return;
   auto& s = st();
@@ -158,6 +165,7 @@ void write(level l, std::string_view msg, std::initializer_list<field> fields) {
     w.key("ts").value(std::chrono::duration<double>(now.time_since_epoch()).count());
     w.key("caller").value("baton-percipio");
     w.key("msg").value(is_secret(s, msg) ? mask : msg);
+    if (!s.task_id.empty()) w.key("task_id").value(std::string_view(s.task_id));
     if (!s.sync_id.empty()) w.key("sync_id").value(std::string_view(s.sync_id));
     for (const auto& f : fields) append_field(w, s, f);
     w.end_object();
@@ -176,10 +184,11 @@ void write(level l, std::string_view msg, std::initializer_list<field> fields) {
     line += level_name(l, true);
     line += "\tbaton-percipio\t";
     line += is_secret(s, msg) ? mask : msg;
-    if (fields.size() != 0 || !s.sync_id.empty()) {
+    if (fields.size() != 0 || !s.sync_id.empty() || !s.task_id.empty()) {
       line += '\t';
       json::writer w(line);
       w.begin_object();
+      if (!s.task_id.empty()) w.key("task_id").value(std::string_view(s.task_id));
       if (!s.sync_id.empty()) w.key("sync_id").value(std::string_view(s.sync_id));
       for (const auto& f : fields) append_field(w, s, f);
       w.end_object();

@@ -38,6 +38,32 @@ void registry::set_good_file_present(bool present) {
   sync_.good_file_present = present;
 }
 
+void registry::service_started() {
+  std::lock_guard lock(mu_);
+  sync_.service.enabled = true;
+}
+
+void registry::service_connected() {
+  std::lock_guard lock(mu_);
+  sync_.service.connected = true;
+}
+
+void registry::task_done(std::string_view type, std::string_view outcome) {
+  std::lock_guard lock(mu_);
+  ++sync_.service.tasks[{std::string(type), std::string(outcome)}];
+}
+
+void registry::upload_done(std::uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  ++sync_.service.uploads;
+  sync_.service.upload_bytes += bytes;
+}
+
+void registry::heartbeat_failed() {
+  std::lock_guard lock(mu_);
+  ++sync_.service.heartbeat_failures;
+}
+
 snapshot registry::snap() const {
   snapshot s;
   {
@@ -99,6 +125,20 @@ std::string render(const snapshot& s) {
   single(out, "bytes_downloaded_total", "counter", "Response body bytes received from Percipio.",
          s.bytes_downloaded);
   single(out, "sync_in_progress", "gauge", "1 while a sync is running, else 0.", s.sync_in_progress ? 1 : 0);
+  if (s.service.enabled) {
+    single(out, "service_connected", "gauge", "1 once the ConductorOne startup Hello succeeded, else 0.",
+           s.service.connected ? 1 : 0);
+    family(out, "service_tasks_total", "counter", "ConductorOne tasks handled, by task type and outcome.");
+    for (const auto& [key, n] : s.service.tasks) {
+      fmt::format_to(std::back_inserter(out), "{}service_tasks_total{{type=\"{}\",outcome=\"{}\"}} {}\n", prefix,
+                     key.first, key.second, n);
+    }
+    single(out, "service_uploads_total", "counter", "c1z files uploaded to ConductorOne.", s.service.uploads);
+    single(out, "service_upload_bytes_total", "counter", "Bytes of the c1z files uploaded to ConductorOne.",
+           s.service.upload_bytes);
+    single(out, "service_heartbeat_failures_total", "counter", "Task heartbeats that failed.",
+           s.service.heartbeat_failures);
+  }
   return out;
 }
 

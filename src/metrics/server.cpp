@@ -29,10 +29,15 @@ asio::awaitable<void> handle(const registry& reg, const httpd::request& req, htt
     co_await w.async_send(200, metrics_headers(), body);
   } else if (req.path == "/healthz") {
     co_await w.async_send(200, plain_headers(), "ok");
-  } else if (reg.ready()) {
-    co_await w.async_send(200, plain_headers(), "ready");
   } else {
-    co_await w.async_send(503, plain_headers(), "not ready: no successful sync and no previous file");
+    const snapshot s = reg.snap();
+    if (s.ready()) {
+      co_await w.async_send(200, plain_headers(), "ready");
+    } else if (s.service.enabled) {
+      co_await w.async_send(503, plain_headers(), "not ready: not connected to ConductorOne yet");
+    } else {
+      co_await w.async_send(503, plain_headers(), "not ready: no successful sync and no previous file");
+    }
   }
 }
 

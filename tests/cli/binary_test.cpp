@@ -62,14 +62,14 @@ TEST_CASE("configuration errors exit 2 with one line on stderr") {
   CHECK(t.err == "error: --c1z-temp-dir / BATON_C1Z_TEMP_DIR must be an existing directory, got \"/nonexistent/dir\"\n");
 }
 
-TEST_CASE("service mode is refused with exit 6") {
+TEST_CASE("service mode: a malformed client secret is exit 2 without echoing it") {
   auto env = required_env;
   env.push_back("BATON_CLIENT_ID=name@tenant.conductor.one/pcc");
   env.push_back("BATON_CLIENT_SECRET=secret-token:conductorone.com:v1:xyz");
   auto r = run({}, env);
-  CHECK(r.status == 6);
+  CHECK(r.status == 2);
   CHECK(r.out.empty());
-  CHECK(r.err.find("ConductorOne service connection") != std::string::npos);
+  CHECK(r.err.find("--client-secret / BATON_CLIENT_SECRET") != std::string::npos);
   CHECK(r.err.find("secret-token") == std::string::npos);
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }

@@ -281,18 +281,45 @@ TEST_CASE("the token never appears in an error message") {
   CHECK(s.error.find("client-secret-value") == std::string::npos);
 }
 
-TEST_CASE("service mode settings are refused with their own exit code") {
+TEST_CASE("service mode: a client id selects it; its settings come from flags and the environment") {
   auto env = base_env();
   env["BATON_CLIENT_ID"] = "name@tenant.conductor.one/pcc";
+  env["BATON_CLIENT_SECRET"] = "secret-token:conductorone.com:v1:abc";
+  env["BATON_C1_API_HOST"] = "127.0.0.1:8443";
+  env["BATON_HOST_ID"] = "pod-1";
+  env["SSL_CERT_FILE"] = "/etc/c1/ca.pem";
   auto r = parse({}, env);
-  CHECK(r.exit_code == exit_service_mode);
-  CHECK(r.error ==
-        "error: the ConductorOne service connection (--client-id / BATON_CLIENT_ID, --client-secret / "
-        "BATON_CLIENT_SECRET) is not available in this version; unset both to sync into a local file");
-  // Also without the other settings, and from flags.
-  CHECK(parse({"--client-secret", "x"}).exit_code == exit_service_mode);
-  CHECK(parse({"--client-id=x"}, {}).exit_code == exit_service_mode);
-  // capabilities and config do not connect anywhere: no refusal there.
+  REQUIRE_MESSAGE(r.ok(), r.error);
+  CHECK(r.cfg.service_mode_requested());
+  CHECK(r.cfg.client_id == "name@tenant.conductor.one/pcc");
+  CHECK(r.cfg.c1_api_host == "127.0.0.1:8443");
+  CHECK(r.cfg.host_id == std::optional<std::string>("pod-1"));
+  CHECK(r.cfg.ssl_cert_file == "/etc/c1/ca.pem");
+  CHECK(parse({"--client-id=x@h/s", "--client-secret", "y"}).cfg.service_mode_requested());
+  // BATON_HOST_ID empty counts as unset (the host name is used).
+  env["BATON_HOST_ID"] = "";
+  CHECK_FALSE(parse({}, env).cfg.host_id);
+
+  // The secret is required with the id; a secret alone is a mistake too.
+  auto no_secret = base_env();
+  no_secret["BATON_CLIENT_ID"] = "name@tenant.conductor.one/pcc";
+  CHECK(error_of({}, no_secret) ==
+        "error: --client-secret / BATON_CLIENT_SECRET is required with --client-id / BATON_CLIENT_ID (service mode)");
+  CHECK(error_of({"--client-secret", "client-secret-value"}).find("--client-id / BATON_CLIENT_ID is not") !=
+        std::string::npos);
+  CHECK(error_of({"--client-secret", "client-secret-value"}).find("client-secret-value") == std::string::npos);
+
+  // --interval and --file do not apply: ConductorOne schedules and receives the syncs.
+  CHECK(error_of({"--interval", "6h"}, env).find("--interval / BATON_INTERVAL does not apply in service mode") == 7);
+  CHECK(error_of({"-f", "x.c1z"}, env).find("--file / BATON_FILE is not used in service mode") == 7);
+  auto file_env = env;
+  file_env["BATON_FILE"] = "x.c1z";
+  CHECK(error_of({}, file_env).find("--file / BATON_FILE") == 7);
+  // The Percipio settings are still required.
+  auto no_token = env;
+  no_token.erase("BATON_API_TOKEN");
+  CHECK(error_of({}, no_token) == "error: --api-token / BATON_API_TOKEN is required");
+  // capabilities and config do not connect anywhere.
   CHECK(parse({"capabilities"}, env).ok());
   CHECK(parse({"config"}, env).ok());
 }

@@ -98,8 +98,9 @@ TEST_CASE("config schema JSON lists the accepted fields sorted by name") {
     }
     CHECK(shapes == 1);
   }
-  CHECK(names == std::vector<std::string>{"api-token", "base-url", "ca-file", "concurrency", "limited-courses",
-                                          "log-level", "max-page-bytes", "max-report-bytes", "organization-id",
+  CHECK(names == std::vector<std::string>{"api-token", "base-url", "c1z-temp-dir", "ca-file", "client-id",
+                                          "client-secret", "concurrency", "limited-courses", "log-level",
+                                          "max-page-bytes", "max-report-bytes", "organization-id",
                                           "report-lookback", "report-timeout"});
   simdjson::dom::array fields = doc["fields"];
   simdjson::dom::element token = fields.at(0);
@@ -109,21 +110,26 @@ TEST_CASE("config schema JSON lists the accepted fields sorted by name") {
   CHECK(bool(token["isSecret"]));
   CHECK(bool(token["stringField"]["rules"]["isRequired"]));
 
-  simdjson::dom::element courses = fields.at(4);
+  // The ConductorOne service-mode credentials: the secret is marked as one.
+  simdjson::dom::element client_secret = fields.at(5);
+  CHECK(keys(client_secret) == std::vector<std::string>{"name", "description", "isSecret", "stringField"});
+  CHECK(keys(fields.at(4)) == std::vector<std::string>{"name", "description", "stringField"});
+
+  simdjson::dom::element courses = fields.at(7);
   CHECK(keys(courses) == std::vector<std::string>{"name", "description", "stringSliceField"});
   CHECK(keys(courses["stringSliceField"]) == std::vector<std::string>{"rules"});
   CHECK(keys(courses["stringSliceField"]["rules"]).empty());
 
-  simdjson::dom::element level = fields.at(5);
+  simdjson::dom::element level = fields.at(8);
   CHECK(keys(level) == std::vector<std::string>{"name", "description", "isOps", "stringField"});
   CHECK(str(level["stringField"], "defaultValue") == "info");
 
-  simdjson::dom::element conc = fields.at(3);
+  simdjson::dom::element conc = fields.at(6);
   CHECK(str(conc["intField"], "defaultValue") == "8");
   CHECK(str(conc["intField"]["rules"], "gte") == "1");
   CHECK(str(conc["intField"]["rules"], "lte") == "64");
 
-  simdjson::dom::element org = fields.at(8);
+  simdjson::dom::element org = fields.at(11);
   CHECK(keys(org) == std::vector<std::string>{"name", "description", "isRequired", "stringField"});
   CHECK(str(org, "description") == "The Percipio Organization ID");
   CHECK(bool(org["stringField"]["rules"]["isRequired"]));

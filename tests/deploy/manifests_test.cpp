@@ -235,11 +235,12 @@ TEST_CASE("deploy: the Deployment's settings parse as the daemon the manifests d
   CHECK(r.cfg.limited_courses.empty());
   CHECK_FALSE(r.cfg.service_mode_requested());  // the empty client id/secret count as unset
 
-  // Filling in the ConductorOne credentials makes this version refuse to start, as secret.yaml says.
+  // A client id selects service mode, where this Deployment's --interval and --file do not apply:
+  // the settings are refused as a configuration error rather than silently ignored.
   auto service = parse_with(args, env_of(secret, pod, {{"BATON_ORGANIZATION_ID", std::string(valid_org)},
-                                                       {"BATON_CLIENT_ID", "id"}}));
+                                                       {"BATON_CLIENT_ID", "id"}, {"BATON_CLIENT_SECRET", "s"}}));
   CHECK_FALSE(service.ok());
-  CHECK(service.exit_code == bp::cli::exit_service_mode);
+  CHECK(service.exit_code == bp::cli::exit_config);
 }
 
 TEST_CASE("deploy: the CronJob's settings parse as one batch sync") {

@@ -16,6 +16,9 @@ struct hooks {
   // Runs the sync (one-shot or --interval daemon) with a validated config; returns an exit code.
   // Unset: "sync not available in this build", exit 1.
   std::function<int(const config&, std::ostream& out, std::ostream& err)> run_sync;
+  // Service mode (a client id is set): the ConductorOne task loop until SIGINT/SIGTERM. Unset:
+  // "service mode not available in this build", exit 1.
+  std::function<int(const config&, std::ostream& out, std::ostream& err)> run_service;
   // `inspect ARGS...`. Unset: "inspect not available in this build", exit 1.
   std::function<int(const std::vector<std::string>& args, std::ostream& out, std::ostream& err)> run_inspect;
 };

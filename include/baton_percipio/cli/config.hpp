@@ -37,10 +37,14 @@ struct config {
   std::string c1z_temp_dir;                  // empty: next to the output file
   std::uint64_t max_page_bytes = 64ULL << 20;
   std::uint64_t max_report_bytes = 16ULL << 30;
-  std::string client_id;                     // recognised only to refuse service mode
+  // ConductorOne service mode (selected by a non-empty client id).
+  std::string client_id;
   std::string client_secret;                 // secret: never printed
+  std::string c1_api_host;                   // BATON_C1_API_HOST (environment only): "host" or "host:port"
+  std::optional<std::string> host_id;        // BATON_HOST_ID (environment only); unset: the host name
+  std::string ssl_cert_file;                 // SSL_CERT_FILE: extra CA bundle trusted for ConductorOne
 
-  bool service_mode_requested() const { return !client_id.empty() || !client_secret.empty(); }
+  bool service_mode_requested() const { return !client_id.empty(); }
 };
 
 enum class command { sync, capabilities, config_schema, inspect, help, version };

@@ -45,6 +45,9 @@ void configure(level min_level, format fmt);
 void set_sink(sink* s);
 // Every later line carries this sync id (empty clears it).
 void set_sync_id(std::string id);
+// Every later line carries this ConductorOne task id (empty clears it); service mode sets it while
+// a task is handled.
+void set_task_id(std::string id);
 // Text that must never be written (the API token), registered once however often it is added.
 // Occurrences inside a line are replaced by "[REDACTED]" for secrets of at least
 // min_substring_secret_bytes; shorter ones only where a whole value is the secret (a message, a

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -23,6 +24,17 @@ struct record_counts {
   std::uint64_t grants = 0;
 };
 
+// ConductorOne service mode: task and upload counters. Labels come from a fixed vocabulary (task
+// type names of the protocol, outcome names of the task loop), never from a request's content.
+struct service_counts {
+  bool enabled = false;    // service mode runs: rendered, and /readyz follows `connected`
+  bool connected = false;  // the startup Hello succeeded
+  std::map<std::pair<std::string, std::string>, std::uint64_t> tasks;  // (type, outcome) -> count
+  std::uint64_t uploads = 0;       // files ConductorOne accepted
+  std::uint64_t upload_bytes = 0;  // their sizes
+  std::uint64_t heartbeat_failures = 0;
+};
+
 // Everything the registry holds at one moment; render() prints exactly this.
 struct snapshot {
   std::uint64_t syncs_started = 0;
@@ -37,8 +49,10 @@ struct snapshot {
   std::uint64_t bytes_downloaded = 0;
   bool sync_in_progress = false;
   bool good_file_present = false;
-  // /readyz: a sync succeeded in this process, or a last good file is there to be served.
-  bool ready() const { return syncs_succeeded > 0 || good_file_present; }
+  service_counts service;
+  // /readyz: a sync succeeded in this process, or a last good file is there to be served. In
+  // service mode: the startup Hello succeeded (files go to ConductorOne, none is served locally).
+  bool ready() const { return service.enabled ? service.connected : (syncs_succeeded > 0 || good_file_present); }
 };
 
 class registry {
@@ -52,6 +66,13 @@ class registry {
   void sync_failed(std::chrono::duration<double> took);
   // Whether a previous good output file exists (checked at start-up by the daemon).
   void set_good_file_present(bool present);
+
+  // Service mode, called by the task loop.
+  void service_started();
+  void service_connected();
+  void task_done(std::string_view type, std::string_view outcome);
+  void upload_done(std::uint64_t bytes);
+  void heartbeat_failed();
 
   // Upstream traffic, called by the HTTP layer; lock-free.
   void add_request() { requests_.fetch_add(1, std::memory_order_relaxed); }

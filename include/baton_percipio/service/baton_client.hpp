@@ -34,7 +34,7 @@ inline constexpr int unavailable = 14;
 inline constexpr int unauthenticated = 16;
 }  // namespace rpc_code
 
-// "UNAVAILABLE" for 14 and so on; "CODE_<n>" for numbers outside 0..16.
+// "UNAVAILABLE" for 14 and so on; "CODE_OTHER" for numbers outside 0..16.
 std::string_view rpc_code_name(int code);
 
 // A call's outcome. A token failure never reaches the server and is reported here as

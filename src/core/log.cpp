@@ -125,6 +125,12 @@ void add_secret(std::string secret) {
   s.secrets.insert(at, std::move(secret));
 }
 
+void remove_secret(std::string_view secret) {
+  auto& s = st();
+  std::lock_guard lk(s.mu);
+  s.secrets.erase(std::remove(s.secrets.begin(), s.secrets.end(), secret), s.secrets.end());
+}
+
 std::size_t secret_count() {
   auto& s = st();
   std::lock_guard lk(s.mu);

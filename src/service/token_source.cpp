@@ -193,6 +193,11 @@ struct token_source::impl {
     const auto started = steady();
     std::string assertion = make_client_assertion(creds.id, creds.key, wall());
     bp::log::add_secret(assertion);
+    // The assertion is used by this one request only: forgotten again when it is done.
+    struct forget {
+      const std::string& s;
+      ~forget() { bp::log::remove_secret(s); }
+    } forget_assertion{assertion};
     net::request req;
     req.method = "POST";
     req.u = url;
@@ -238,6 +243,8 @@ struct token_source::impl {
       return make_failure(errc::unavailable, where + " returned an unexpected reply: " + why);
     }
     bp::log::add_secret(reply->access_token);
+    if (!token.empty() && token != reply->access_token) bp::log::remove_secret(token);  // replaced
+    token = reply->access_token;
     std::string type = reply->token_type.empty() || iequals_ascii(reply->token_type, "bearer") ? "Bearer" : reply->token_type;
     cached = type + " " + reply->access_token;
     expires_at = started + std::chrono::seconds(reply->expires_in);
@@ -255,6 +262,7 @@ struct token_source::impl {
   net::client http;
   mutable std::mutex mu;
   std::string cached;  // "Bearer <token>", empty when there is none
+  std::string token;   // the access token in `cached`, registered as a secret
   std::chrono::steady_clock::time_point expires_at{};
   counters count;
 };

@@ -56,6 +56,9 @@ void set_task_id(std::string id);
 // its length.
 inline constexpr std::size_t min_substring_secret_bytes = 8;
 void add_secret(std::string secret);
+// Forgets a secret that can no longer appear (a replaced access token, a used client assertion),
+// so a long-running process does not collect one entry per renewal.
+void remove_secret(std::string_view secret);
 void clear_secrets();
 // How many distinct secrets are registered. For tests.
 std::size_t secret_count();

@@ -28,18 +28,24 @@ service_result run_service(const service_settings& settings, std::stop_token sto
   copts.client_name = client_name;
   copts.ca_file = settings.ca_file;
 
+  baton_client_options shutdown_opts = copts;
+  shutdown_opts.call_timeout = settings.timing.shutdown_finish_timeout;
+
   std::unique_ptr<token_source> tokens;
   std::unique_ptr<baton_client> client;
+  std::unique_ptr<baton_client> shutdown_client;
   try {
     tokens = std::make_unique<token_source>(std::move(creds.value()), topts);
     client = std::make_unique<baton_client>(*tokens, copts);
+    shutdown_client = std::make_unique<baton_client>(*tokens, shutdown_opts);
   } catch (const std::runtime_error& e) {
     // Only the CA file can make these throw: a configuration problem found at startup.
     return {service_exit::config_error,
             "error: SSL_CERT_FILE: " + log::redact(e.what())};
   }
 
-  task_context ctx{*client, resolve_host_id(settings.host_id), settings.timing, settings.sync, stop, metrics};
+  task_context ctx{*client, resolve_host_id(settings.host_id), settings.timing, settings.sync, stop, metrics,
+                   shutdown_client.get()};
   log::info("service mode starting", {{"api", api->host_port()}, {"host_id", ctx.host_id}});
   auto start = startup_hello(ctx);
   switch (start.result) {

@@ -204,8 +204,9 @@ task_answer run_sync_task(task_context& ctx, const v1::Task& task) {
         ctx, task, heartbeat_interval(ctx.timing, first.reply.has_next_heartbeat() ? &first.reply.next_heartbeat() : nullptr));
   }
 
-  auto fin = answer.status.ok() ? ctx.client.finish_success(ctx.host_id, id)
-                                : ctx.client.finish_error(ctx.host_id, id, answer.status, answer.non_retryable);
+  baton_client& finisher = ctx.stop.stop_requested() && ctx.shutdown_client ? *ctx.shutdown_client : ctx.client;
+  auto fin = answer.status.ok() ? finisher.finish_success(ctx.host_id, id)
+                                : finisher.finish_error(ctx.host_id, id, answer.status, answer.non_retryable);
   answer.finish_sent = fin.ok();
   if (!fin.ok()) {
     // Not retried (as the SDK does): ConductorOne times the task out and hands it out again.

@@ -27,6 +27,9 @@ struct service_timing {
   milliseconds heartbeat_floor{std::chrono::seconds(1)};
   milliseconds heartbeat_cap{std::chrono::minutes(5)};
   int heartbeat_failure_limit = 9;  // consecutive failures that abort the task
+  // FinishTask of a task cut short by SIGTERM: a short deadline, so the process still exits within
+  // seconds when ConductorOne does not answer (otherwise FinishTask has the client's 30 s).
+  milliseconds shutdown_finish_timeout{std::chrono::seconds(5)};
 };
 
 // Wait before the Hello retry that follows the `failures`-th consecutive failure (1 = first).

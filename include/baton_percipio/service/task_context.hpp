@@ -35,6 +35,9 @@ struct task_context {
   sync_settings sync;
   std::stop_token stop;                  // the process is stopping (SIGTERM/SIGINT)
   metrics::registry* metrics = nullptr;  // optional
+  // The same connection settings with timing.shutdown_finish_timeout as call deadline, for the
+  // FinishTask sent once the process is stopping. Null: `client`.
+  baton_client* shutdown_client = nullptr;
 };
 
 }  // namespace bp::service

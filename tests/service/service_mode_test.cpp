@@ -59,6 +59,7 @@ struct blocking_sync {
   std::mutex mu;
   std::condition_variable cv;
   bool started = false;
+  bool ended = false;
   std::atomic<int> calls{0};
 
   svc::run_sync_fn fn() {
@@ -76,12 +77,21 @@ struct blocking_sync {
         std::unique_lock lock(mu);
         cv.wait_for(lock, 5ms);  // the stop_source has no wait: poll it like the sync does
       }
+      {
+        std::lock_guard lock(mu);
+        ended = true;
+      }
+      cv.notify_all();
       throw bp::sync::sync_error(bp::sync::failure_kind::cancelled, "sync cancelled");
     };
   }
   bool wait_started(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu);
     return cv.wait_for(lock, timeout, [&] { return started; });
+  }
+  bool wait_ended(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, timeout, [&] { return ended; });
   }
 };
 
@@ -278,6 +288,22 @@ TEST_CASE("service mode: a stop request mid-sync cancels it and reports CANCELLE
   REQUIRE(fins.size() == 1);
   CHECK(fins[0].status_code == 1);
   CHECK(fins[0].status_message == "the connector is shutting down");
+  CHECK(env.temp_dir_empty());
+}
+
+TEST_CASE("service mode: consecutive heartbeat failures abort the task and stop its sync") {
+  service_env env(fast_fake("sync_full"));
+  blocking_sync sync;
+  env.settings.sync.run_sync = sync.fn();
+  env.settings.timing.heartbeat_failure_limit = 3;
+  env.start();
+  REQUIRE(sync.wait_started(10s));
+  env.c1().stop();  // from now on every call fails
+  REQUIRE(sync.wait_ended(10s));
+  CHECK(env.stop().exit == svc::service_exit::stopped);
+  auto snap = env.metrics.snap();
+  CHECK(snap.service.heartbeat_failures >= 3);
+  CHECK(snap.service.tasks[{"sync_full", "error"}] == 1);
   CHECK(env.temp_dir_empty());
 }
 

@@ -36,7 +36,9 @@ RUN apt-get update \
  && chown 65532:65532 /data \
  && chmod 0700 /data
 # The c1z holds names and emails: it is created 0600 (BATON_FILE_MODE) inside a 0700 directory.
-ENV BATON_FILE=/data/sync.c1z
+# One-shot and daemon runs write ./sync.c1z, that is /data/sync.c1z. No BATON_FILE here: with
+# BATON_CLIENT_ID in the environment the same image runs ConductorOne service mode, where a file
+# setting does not apply and is refused.
 WORKDIR /data
 VOLUME ["/data"]
 USER 65532:65532

@@ -75,9 +75,11 @@ std::string usage_text() {
       "\n"
       "Every setting can also come from its BATON_* environment variable; a flag wins over the\n"
       "environment. --limited-courses takes comma-separated ids and may be repeated.\n"
+      "A non-empty --client-id runs ConductorOne service mode; it also reads $BATON_C1_API_HOST\n"
+      "(host[:port] for the token and gRPC requests), $BATON_HOST_ID (default: the host name) and\n"
+      "$SSL_CERT_FILE (an extra CA bundle for ConductorOne).\n"
       "Exit status: 0 ok, 1 internal error, 2 configuration error, 3 authentication or permission\n"
-      "failure, 4 Percipio failed after retries, 5 output file failure, 6 service mode unsupported,\n"
-      "130 interrupted.\n";
+      "failure, 4 Percipio failed after retries, 5 output file failure, 130 interrupted.\n";
   return out;
 }
 

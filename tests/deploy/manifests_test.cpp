@@ -257,3 +257,92 @@ TEST_CASE("deploy: the CronJob's settings parse as one batch sync") {
   auto deadline = std::stoll(cj.str("spec.jobTemplate.spec.activeDeadlineSeconds"));
   CHECK(deadline > r.cfg.report_timeout.count());
 }
+
+namespace {
+
+// A syntactically valid ConductorOne client secret (the RFC 8037 Ed25519 test key), and an id.
+constexpr std::string_view test_client_id = "percipio@tenant.conductor.one/pcc";
+constexpr std::string_view test_client_secret =
+    "secret-token:conductorone.com:v1:eyJrdHkiOiJPS1AiLCJjcnYiOiJFZDI1NTE5IiwiZCI6Im5XR3huZV85V21DNmhFcjBrdXdzeEVSSnhX"
+    "bDdNbWtaY0R1c0F4eXVmMkEiLCJ4IjoiMTFxWUFZS3hDcmZWU183VHlXUUhPZzdoY3ZQYXBpTWxyd0lhYVBjSFVSbyJ9";
+
+// The runtime stage's ENV defaults of the Dockerfile (KEY=VALUE forms).
+std::map<std::string, std::string> image_env() {
+  const std::string text = bp::test::read_source_file("Dockerfile");
+  const auto runtime = text.find("AS runtime");
+  REQUIRE(runtime != std::string::npos);
+  std::map<std::string, std::string> env;
+  std::size_t pos = runtime;
+  while ((pos = text.find("\nENV ", pos)) != std::string::npos) {
+    pos += 5;
+    const auto end = text.find('\n', pos);
+    const std::string line = text.substr(pos, end - pos);
+    const auto eq = line.find('=');
+    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return env;
+}
+
+}  // namespace
+
+TEST_CASE("deploy: conductorone/secret.yaml is ConductorOne's documented Secret") {
+  auto s = manifest("conductorone/secret.yaml");
+  CHECK(s.str("apiVersion") == "v1");
+  CHECK(s.str("kind") == "Secret");
+  CHECK(s.str("metadata.name") == secret_name);
+  const auto& data = s.at("stringData");
+  REQUIRE(data.is_map());
+  CHECK(data.keys() == std::vector<std::string>{"BATON_CLIENT_ID", "BATON_CLIENT_SECRET", "BATON_API_TOKEN",
+                                                "BATON_ORGANIZATION_ID", "BATON_LIMITED_COURSES"});
+  for (const auto& k : data.keys()) CHECK_MESSAGE(bp::test::known_env_names().count(k) == 1, k);
+  check_env_words("deploy/kubernetes/conductorone/secret.yaml");
+}
+
+TEST_CASE("deploy: conductorone/deployment.yaml: labels, envFrom the Secret, no arguments, only an emptyDir") {
+  auto d = manifest("conductorone/deployment.yaml");
+  CHECK(d.str("apiVersion") == "apps/v1");
+  CHECK(d.str("kind") == "Deployment");
+  CHECK(d.str("metadata.name") == "baton-percipio");
+  CHECK(d.str("metadata.labels.app") == "baton-percipio");
+  CHECK(d.str("spec.selector.matchLabels.app") == "baton-percipio");
+  check_labels(d.at("spec.template.metadata"));
+  auto pod = pod_of(d.at("spec.template.spec"));
+  const node& c = *pod.container;
+  const auto& env_from = c.at("envFrom");
+  REQUIRE(env_from.items.size() == 1);
+  CHECK(env_from.items[0].str("secretRef.name") == secret_name);
+  CHECK_FALSE(c.has("args"));
+  CHECK_FALSE(c.has("command"));
+  for (const auto& [name, value] : pod.env) CHECK_MESSAGE(bp::test::known_env_names().count(name) == 1, name);
+  CHECK(pod.env.count("BATON_FILE") == 0);
+  for (const auto& vol : pod.pod->at("volumes").items) CHECK_MESSAGE(vol.has("emptyDir"), vol.str("name"));
+  // The read-only root file system needs the emptyDir where the sync files wait (the temp dir).
+  CHECK(c.str("securityContext.readOnlyRootFilesystem") == "true");
+  bool tmp_mounted = false;
+  for (const auto& m : c.at("volumeMounts").items) tmp_mounted |= m.str("mountPath") == "/tmp";
+  CHECK(tmp_mounted);
+  check_env_words("deploy/kubernetes/conductorone/deployment.yaml");
+}
+
+TEST_CASE("deploy: the ConductorOne Secret and Deployment with the image's defaults select service mode") {
+  auto secret = manifest("conductorone/secret.yaml");
+  auto d = manifest("conductorone/deployment.yaml");
+  auto pod = pod_of(d.at("spec.template.spec"));
+  std::map<std::string, std::string> env = image_env();
+  for (const auto& [k, v] : secret.at("stringData").entries) env[k] = v.value;
+  for (const auto& [k, v] : pod.env) env[k] = v;
+  env["BATON_ORGANIZATION_ID"] = std::string(valid_org);
+  env["BATON_CLIENT_ID"] = std::string(test_client_id);
+  env["BATON_CLIENT_SECRET"] = std::string(test_client_secret);
+  bp::cli::env_lookup lookup = [env](std::string_view name) -> std::optional<std::string> {
+    auto it = env.find(std::string(name));
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  };
+  auto r = parse_with({}, lookup);  // the Deployment passes no arguments
+  REQUIRE_MESSAGE(r.ok(), r.error);
+  CHECK(r.cmd == bp::cli::command::sync);
+  CHECK(r.cfg.service_mode_requested());
+  CHECK(r.cfg.host_id == "baton-percipio");
+  CHECK_FALSE(r.cfg.interval);
+}

@@ -1,14 +1,18 @@
 #include "baton_percipio/service/baton_client.hpp"
 
+#include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 #include <openssl/evp.h>
 
 #include <array>
+#include <cstdlib>
+#include <mutex>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
+#include "baton_percipio/core/log.hpp"
 #include "c1/connectorapi/baton/v1/baton.grpc.pb.h"
 
 #ifndef BP_VERSION
@@ -201,8 +205,31 @@ struct baton_client::impl {
   std::unique_ptr<v1::BatonService::Stub> stub;
 };
 
-baton_client::baton_client(token_source& tokens, baton_client_options opts)
-    : impl_(std::make_unique<impl>(tokens, std::move(opts))) {}
+namespace {
+
+// gRPC's own diagnostics go through our logger (JSON lines, redaction, task id) instead of raw
+// lines on stderr; GRPC_VERBOSITY still chooses how much of them there is (default: errors).
+void route_grpc_logs() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (std::getenv("GRPC_VERBOSITY") == nullptr) gpr_set_log_verbosity(GPR_LOG_SEVERITY_ERROR);
+    gpr_set_log_function([](gpr_log_func_args* a) {
+      const std::string text = bp::log::redact(a->message ? a->message : "");
+      switch (a->severity) {
+        case GPR_LOG_SEVERITY_DEBUG: bp::log::debug("grpc", {{"message", text}}); break;
+        case GPR_LOG_SEVERITY_INFO: bp::log::info("grpc", {{"message", text}}); break;
+        case GPR_LOG_SEVERITY_ERROR: bp::log::warn("grpc", {{"message", text}}); break;
+      }
+    });
+  });
+}
+
+}  // namespace
+
+baton_client::baton_client(token_source& tokens, baton_client_options opts) {
+  route_grpc_logs();
+  impl_ = std::make_unique<impl>(tokens, std::move(opts));
+}
 
 baton_client::~baton_client() = default;
 

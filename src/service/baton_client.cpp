@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdlib>
 #include <mutex>
+#include <stop_token>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -132,11 +133,13 @@ struct baton_client::impl {
     if (s.code == rpc_code::unauthenticated) tokens.invalidate();
   }
 
+  // `stop` (optional) cancels the call in flight: a stopping task does not wait out the deadline.
   template <class Req, class Reply, class Method>
-  rpc_reply<Reply> unary(const Req& req, Method method) {
+  rpc_reply<Reply> unary(const Req& req, Method method, std::stop_token stop = {}) {
     rpc_reply<Reply> out;
     grpc::ClientContext ctx;
     if (!prepare(ctx, opts.call_timeout, out.status)) return out;
+    std::stop_callback cancel_call(stop, [&ctx] { ctx.TryCancel(); });
     out.status = from_grpc((stub.get()->*method)(&ctx, req, &out.reply));
     after_call(out.status);
     return out;
@@ -243,12 +246,13 @@ rpc_reply<v1::BatonServiceGetTaskResponse> baton_client::get_task(std::string_vi
   return impl_->unary<v1::BatonServiceGetTaskRequest, v1::BatonServiceGetTaskResponse>(req, &v1::BatonService::Stub::GetTask);
 }
 
-rpc_reply<v1::BatonServiceHeartbeatResponse> baton_client::heartbeat(std::string_view host_id, std::string_view task_id) {
+rpc_reply<v1::BatonServiceHeartbeatResponse> baton_client::heartbeat(std::string_view host_id, std::string_view task_id,
+                                                                      std::stop_token stop) {
   v1::BatonServiceHeartbeatRequest req;
   req.set_host_id(std::string(host_id));
   req.set_task_id(std::string(task_id));
   return impl_->unary<v1::BatonServiceHeartbeatRequest, v1::BatonServiceHeartbeatResponse>(
-      req, &v1::BatonService::Stub::Heartbeat);
+      req, &v1::BatonService::Stub::Heartbeat, std::move(stop));
 }
 
 rpc_reply<v1::BatonServiceFinishTaskResponse> baton_client::finish_task(const v1::BatonServiceFinishTaskRequest& req) {

@@ -35,7 +35,7 @@ void heartbeat_keeper::run(std::stop_token st) {
       if (cv_.wait_for(lock, st, interval_, [] { return false; })) return;
       if (st.stop_requested()) return;
     }
-    auto hb = ctx_.client.heartbeat(ctx_.host_id, task_id_);
+    auto hb = ctx_.client.heartbeat(ctx_.host_id, task_id_, st);  // a stop cancels it in flight
     if (st.stop_requested()) return;  // the task ended meanwhile: nothing to act on
     if (!hb.ok()) {
       ++failures;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,8 +91,10 @@ class baton_client {
   rpc_reply<c1::connectorapi::baton::v1::BatonServiceHelloResponse> hello(
       const c1::connectorapi::baton::v1::BatonServiceHelloRequest& req);
   rpc_reply<c1::connectorapi::baton::v1::BatonServiceGetTaskResponse> get_task(std::string_view host_id);
+  // `stop` cancels the heartbeat in flight (the task is ending: its answer no longer matters).
   rpc_reply<c1::connectorapi::baton::v1::BatonServiceHeartbeatResponse> heartbeat(std::string_view host_id,
-                                                                                  std::string_view task_id);
+                                                                                  std::string_view task_id,
+                                                                                  std::stop_token stop = {});
   rpc_reply<c1::connectorapi::baton::v1::BatonServiceFinishTaskResponse> finish_task(
       const c1::connectorapi::baton::v1::BatonServiceFinishTaskRequest& req);
   // FinishTask with `success` and nothing else (what the SDK sends after an upload).

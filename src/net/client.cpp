@@ -14,6 +14,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <atomic>
+#include <cstdlib>
 #include <list>
 #include <stdexcept>
 #include <tuple>
@@ -125,6 +126,19 @@ struct client::impl {
     std::error_code ec;
     ssl.set_default_verify_paths(ec);
     if (ec) log::warn("cannot load the system CA store", {{"error", ec.message()}});
+    // SSL_CERT_FILE / SSL_CERT_DIR replace OpenSSL's default store in set_default_verify_paths: the
+    // system store is added back, so such a file is trusted in addition to it (as Go does with
+    // SSL_CERT_FILE set for a private CA). Missing system paths are not an error.
+    if (std::getenv("SSL_CERT_FILE") != nullptr) {
+      std::error_code ignored;
+      ssl.load_verify_file(X509_get_default_cert_file(), ignored);
+      ERR_clear_error();
+    }
+    if (std::getenv("SSL_CERT_DIR") != nullptr) {
+      std::error_code ignored;
+      ssl.add_verify_path(X509_get_default_cert_dir(), ignored);
+      ERR_clear_error();
+    }
     if (!opts.ca_file.empty()) {
       ssl.load_verify_file(opts.ca_file, ec);
       if (ec) {

@@ -3,6 +3,7 @@
 // plain http:// is accepted only for loopback hosts, by the CLI and by the client underneath it.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <map>
 #include <sstream>
 #include <string>
@@ -54,6 +55,26 @@ TEST_CASE("TLS: a trusted certificate for the right host works end to end") {
   CHECK(s.users == 20);
   o.api.base_url = tls.base_url("localhost");  // by name too
   CHECK(bp::sync::run_sync(o).users == 20);
+}
+
+TEST_CASE("TLS: SSL_CERT_FILE adds a CA to the system store (OpenSSL alone would replace the store)") {
+  scratch_dir dir;
+  fx::background_server up(small_tenant(20, 20, 100));
+  const auto cert = test_cert::make("localhost");
+  scripted_server tls(forward_to(up), &cert);
+  const std::string ca = cert.write_cert(dir.path().string());
+  auto o = fast_options(tls.base_url("127.0.0.1"), dir / "out.c1z");
+  ::setenv("SSL_CERT_FILE", ca.c_str(), 1);
+  std::string error;
+  try {
+    CHECK(bp::sync::run_sync(o).users == 20);  // the private CA from SSL_CERT_FILE is trusted
+  } catch (const sync_error& e) {
+    error = e.what();
+  }
+  ::unsetenv("SSL_CERT_FILE");
+  CHECK_MESSAGE(error.empty(), error);
+  // Without it, the same server is refused.
+  CHECK(contains(sync_error_text(o), "certificate"));
 }
 
 TEST_CASE("TLS: untrusted, wrong-host and expired certificates are refused with a clear message") {

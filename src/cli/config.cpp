@@ -220,6 +220,10 @@ std::optional<std::string> resolve_settings(const resolver& r, command cmd, cons
 
   if (auto v = r.env("BATON_C1_API_HOST")) c.c1_api_host = std::string(trim(*v));
   if (auto v = r.env("BATON_HOST_ID"); v && !trim(*v).empty()) c.host_id = std::string(trim(*v));
+  if (c.host_id && c.host_id->size() > 256) {
+    return "error: BATON_HOST_ID must be at most 256 characters (ConductorOne refuses longer host ids), got " +
+           std::to_string(c.host_id->size());
+  }
   if (auto v = r.env("SSL_CERT_FILE")) c.ssl_cert_file = *v;
   if (cmd == command::sync && c.service_mode_requested()) {
     // ConductorOne decides when to sync and receives the file: these would be silently ignored.

@@ -299,6 +299,13 @@ TEST_CASE("service mode: a client id selects it; its settings come from flags an
   // BATON_HOST_ID empty counts as unset (the host name is used).
   env["BATON_HOST_ID"] = "";
   CHECK_FALSE(parse({}, env).cfg.host_id);
+  // At most 256 characters, the protocol's limit for host_id.
+  env["BATON_HOST_ID"] = std::string(256, 'h');
+  CHECK(parse({}, env).ok());
+  env["BATON_HOST_ID"] = std::string(257, 'h');
+  CHECK(error_of({}, env) == "error: BATON_HOST_ID must be at most 256 characters (ConductorOne refuses longer host "
+                             "ids), got 257");
+  env["BATON_HOST_ID"] = "";
 
   // The secret is required with the id; a secret alone is a mistake too.
   auto no_secret = base_env();

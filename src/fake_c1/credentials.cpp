@@ -1,6 +1,6 @@
 #include "baton_percipio/fake_c1/credentials.hpp"
 
-#include "base64url.hpp"
+#include "baton_percipio/core/base64url.hpp"
 #include "crypto.hpp"
 
 namespace bp::fake_c1 {
@@ -9,11 +9,11 @@ client_credentials make_client_credentials(std::string_view client_name, std::st
                                            std::string_view suffix) {
   auto key = detail::generate_ed25519();
   // The members the SDK's sample secret carries, no kid (so the JWS header has none either).
-  std::string jwk = R"({"kty":"OKP","crv":"Ed25519","x":")" + detail::base64url_encode(key.public_key) +
-                    R"(","d":")" + detail::base64url_encode(key.seed) + R"("})";
+  std::string jwk = R"({"kty":"OKP","crv":"Ed25519","x":")" + bp::base64url_encode(key.public_key) +
+                    R"(","d":")" + bp::base64url_encode(key.seed) + R"("})";
   client_credentials c;
   c.client_id = std::string(client_name) + "@" + std::string(api_host) + "/" + std::string(suffix);
-  c.client_secret = "secret-token:conductorone.com:v1:" + detail::base64url_encode(jwk);
+  c.client_secret = "secret-token:conductorone.com:v1:" + bp::base64url_encode(jwk);
   c.public_key = std::move(key.public_key);
   c.private_seed = std::move(key.seed);
   return c;

@@ -1,6 +1,6 @@
 #include "jws.hpp"
 
-#include "base64url.hpp"
+#include "baton_percipio/core/base64url.hpp"
 #include "crypto.hpp"
 #include "flat_json.hpp"
 

@@ -1,6 +1,6 @@
 #include "state.hpp"
 
-#include "base64url.hpp"
+#include "baton_percipio/core/base64url.hpp"
 #include "crypto.hpp"
 
 namespace bp::fake_c1::detail {

@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "baton_percipio/core/json_writer.hpp"
-#include "baton_percipio/service/base64url.hpp"
+#include "baton_percipio/core/base64url.hpp"
 
 namespace bp::service {
 namespace {

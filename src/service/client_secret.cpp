@@ -8,7 +8,7 @@
 #include <memory>
 #include <optional>
 
-#include "baton_percipio/service/base64url.hpp"
+#include "baton_percipio/core/base64url.hpp"
 #include "baton_percipio/service/credentials.hpp"
 
 namespace bp::service {

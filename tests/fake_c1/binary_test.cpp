@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "base64url.hpp"
+#include "baton_percipio/core/base64url.hpp"
 #include "daemon/process.hpp"
 #include "flat_json.hpp"
 #include "test_client.hpp"
@@ -67,10 +67,10 @@ TEST_CASE("fake-c1: writes credentials and CA, serves a client, exits after the 
 
   // Sign like a client would: from the secret alone.
   REQUIRE(secret.rfind("secret-token:conductorone.com:v1:", 0) == 0);
-  auto jwk = d::parse_flat_object(d::base64url_decode(secret.substr(secret.rfind(':') + 1)).value()).value();
+  auto jwk = d::parse_flat_object(bp::base64url_decode(secret.substr(secret.rfind(':') + 1)).value()).value();
   bp::fake_c1::client_credentials c;
   c.client_id = client_id;
-  c.private_seed = d::base64url_decode(*d::find_string(jwk, "d")).value();
+  c.private_seed = bp::base64url_decode(*d::find_string(jwk, "d")).value();
   const std::string body = t::form_body(client_id, t::sdk_assertion(c, t::unix_now()));
   auto reply = t::tls_exchange(port, ca, {"h2", "http/1.1"},
                                "POST /auth/v1/token HTTP/1.1\r\nHost: " + host +

@@ -2,7 +2,7 @@
 // task specs.
 #include <doctest/doctest.h>
 
-#include "base64url.hpp"
+#include "baton_percipio/core/base64url.hpp"
 #include "baton_percipio/fake_c1/credentials.hpp"
 #include "baton_percipio/fake_c1/tasks.hpp"
 #include "crypto.hpp"
@@ -16,22 +16,22 @@ using bp::fake_c1_test::b64url;
 using bp::fake_c1_test::sign_jws;
 
 TEST_CASE("base64url: RFC 4648 vectors without padding, strict decoding") {
-  CHECK(d::base64url_encode("") == "");
-  CHECK(d::base64url_encode("f") == "Zg");
-  CHECK(d::base64url_encode("fo") == "Zm8");
-  CHECK(d::base64url_encode("foo") == "Zm9v");
-  CHECK(d::base64url_encode("foobar") == "Zm9vYmFy");
-  CHECK(d::base64url_encode("\xfb\xff") == "-_8");
-  CHECK(d::base64url_decode("Zm9vYmE").value() == "fooba");
-  CHECK(d::base64url_decode("-_8").value() == "\xfb\xff");
-  CHECK_FALSE(d::base64url_decode("Zg==").has_value());  // padding is refused, as the SDK does
-  CHECK_FALSE(d::base64url_decode("Zm9v+").has_value());
-  CHECK_FALSE(d::base64url_decode("Z").has_value());
-  CHECK_FALSE(d::base64url_decode("Zh").has_value());  // non-zero leftover bits
+  CHECK(bp::base64url_encode("") == "");
+  CHECK(bp::base64url_encode("f") == "Zg");
+  CHECK(bp::base64url_encode("fo") == "Zm8");
+  CHECK(bp::base64url_encode("foo") == "Zm9v");
+  CHECK(bp::base64url_encode("foobar") == "Zm9vYmFy");
+  CHECK(bp::base64url_encode("\xfb\xff") == "-_8");
+  CHECK(bp::base64url_decode("Zm9vYmE").value() == "fooba");
+  CHECK(bp::base64url_decode("-_8").value() == "\xfb\xff");
+  CHECK_FALSE(bp::base64url_decode("Zg==").has_value());  // padding is refused, as the SDK does
+  CHECK_FALSE(bp::base64url_decode("Zm9v+").has_value());
+  CHECK_FALSE(bp::base64url_decode("Z").has_value());
+  CHECK(bp::base64url_decode("Zh").value() == "f");  // leftover bits ignored, as Go's RawURLEncoding does
   for (int n = 0; n < 40; ++n) {
     std::string bytes = d::random_bytes(static_cast<std::size_t>(n));
-    CHECK(d::base64url_decode(d::base64url_encode(bytes)).value() == bytes);
-    CHECK(d::base64url_encode(bytes) == b64url(bytes));  // the tests' own encoder agrees
+    CHECK(bp::base64url_decode(bp::base64url_encode(bytes)).value() == bytes);
+    CHECK(bp::base64url_encode(bytes) == b64url(bytes));  // the tests' own encoder agrees
   }
 }
 
@@ -47,15 +47,15 @@ TEST_CASE("credentials: client id and secret in the SDK's format") {
 
   const std::string prefix = "secret-token:conductorone.com:v1:";
   REQUIRE(c.client_secret.rfind(prefix, 0) == 0);
-  auto jwk_json = d::base64url_decode(c.client_secret.substr(prefix.size()));
+  auto jwk_json = bp::base64url_decode(c.client_secret.substr(prefix.size()));
   REQUIRE(jwk_json.has_value());
   auto jwk = d::parse_flat_object(*jwk_json);
   REQUIRE(jwk.has_value());
   CHECK(jwk->size() == 4);
   CHECK(*d::find_string(*jwk, "kty") == "OKP");
   CHECK(*d::find_string(*jwk, "crv") == "Ed25519");
-  CHECK(d::base64url_decode(*d::find_string(*jwk, "x")).value() == c.public_key);
-  CHECK(d::base64url_decode(*d::find_string(*jwk, "d")).value() == c.private_seed);
+  CHECK(bp::base64url_decode(*d::find_string(*jwk, "x")).value() == c.public_key);
+  CHECK(bp::base64url_decode(*d::find_string(*jwk, "d")).value() == c.private_seed);
   CHECK(c.public_key.size() == 32);
   CHECK(c.private_seed.size() == 32);
 }

@@ -1,9 +1,9 @@
-#include "baton_percipio/service/base64url.hpp"
+#include "baton_percipio/core/base64url.hpp"
 
 #include <doctest/doctest.h>
 
-using bp::service::base64url_decode;
-using bp::service::base64url_encode;
+using bp::base64url_decode;
+using bp::base64url_encode;
 
 TEST_CASE("base64url: RFC 4648 vectors without padding") {
   CHECK(base64url_encode("") == "");

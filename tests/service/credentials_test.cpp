@@ -8,6 +8,8 @@
 #include "service/test_keys.hpp"
 
 using namespace bp::service;
+using bp::base64url_decode;
+using bp::base64url_encode;
 namespace t = bp::service::test;
 
 TEST_CASE("client id: name, host, audience and default port") {
@@ -109,7 +111,7 @@ TEST_CASE("client secret: the first two fields are not checked, extra JWK member
   auto k = t::make_key();
   std::string json = t::jwk_json(k);
   json.insert(json.size() - 1, R"(,"use":"sig","alg":"EdDSA","n":[1,{"a":2}])");
-  auto key = parse_client_secret("anything:else.example:v1:" + bp::service::base64url_encode(json));
+  auto key = parse_client_secret("anything:else.example:v1:" + bp::base64url_encode(json));
   CHECK(key);
 }
 

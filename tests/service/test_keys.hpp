@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "baton_percipio/service/base64url.hpp"
+#include "baton_percipio/core/base64url.hpp"
 
 namespace bp::service::test {
 

@@ -12,6 +12,7 @@
 #include "service/token_server.hpp"
 
 using namespace bp::service;
+using bp::base64url_encode;
 namespace t = bp::service::test;
 using bp::net::test::received;
 using bp::net::test::reply;

@@ -1,9 +1,9 @@
-#include "baton_percipio/service/base64url.hpp"
+#include "baton_percipio/core/base64url.hpp"
 
 #include <array>
 #include <cstdint>
 
-namespace bp::service {
+namespace bp {
 namespace {
 
 constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -62,4 +62,4 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace bp::service
+}  // namespace bp

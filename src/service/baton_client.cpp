@@ -139,7 +139,7 @@ struct baton_client::impl {
     rpc_reply<Reply> out;
     grpc::ClientContext ctx;
     if (!prepare(ctx, opts.call_timeout, out.status)) return out;
-    std::stop_callback cancel_call(stop, [&ctx] { ctx.TryCancel(); });
+    std::stop_callback cancel_call(stop.stop_possible() ? stop : opts.stop, [&ctx] { ctx.TryCancel(); });
     out.status = from_grpc((stub.get()->*method)(&ctx, req, &out.reply));
     after_call(out.status);
     return out;
@@ -158,6 +158,7 @@ struct baton_client::impl {
       return {rpc_code::unknown, "cannot open " + file.string() + " for upload"};
     }
     v1::BatonServiceUploadAssetResponse resp;
+    std::stop_callback cancel_stream(opts.stop, [&ctx] { ctx.TryCancel(); });
     std::unique_ptr<grpc::ClientWriter<v1::BatonServiceUploadAssetRequest>> writer(stub->UploadAsset(&ctx, &resp));
     auto is_cancelled = [&] { return cancelled && cancelled(); };
     auto abandon = [&](rpc_status s) {

@@ -23,12 +23,15 @@ service_result run_service(const service_settings& settings, std::stop_token sto
   topts.api = *api;
   topts.ca_file = settings.ca_file;
   topts.timeout = settings.token_timeout;
+  topts.stop = stop;
   baton_client_options copts = settings.client;
   copts.target = *api;
   copts.client_name = client_name;
   copts.ca_file = settings.ca_file;
+  copts.stop = stop;  // a stop cancels the calls in flight: SIGTERM never waits out a call deadline
 
   baton_client_options shutdown_opts = copts;
+  shutdown_opts.stop = {};  // reports the cancelled task after the stop
   shutdown_opts.call_timeout = settings.timing.shutdown_finish_timeout;
 
   std::unique_ptr<token_source> tokens;

@@ -8,15 +8,20 @@
 #include <simdjson.h>
 
 #include <asio/co_spawn.hpp>
-#include <cctype>
 #include <asio/io_context.hpp>
+#include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 
 #include "baton_percipio/core/deadline.hpp"
 #include "baton_percipio/core/log.hpp"
 #include "baton_percipio/net/client.hpp"
+#include "baton_percipio/net/task_group.hpp"
 #include "baton_percipio/service/client_assertion.hpp"
 
 #ifndef BP_VERSION
@@ -206,19 +211,28 @@ struct token_source::impl {
     ++count.requests;
 
     std::optional<std::pair<std::error_code, net::response>> out;
-    std::exception_ptr error;
-    const bp::deadline d = bp::steady_clock::now() + opts.timeout;
-    asio::co_spawn(io, http.async_request(std::move(req), d),
-                   [&](std::exception_ptr e, std::pair<std::error_code, net::response> r) {
-                     error = e;
-                     out = std::move(r);
-                   });
+    // A stop request cancels the request in flight; a request made while stopping (the FinishTask
+    // that reports the cancelled task) gets a short deadline instead of the full timeout.
+    const bool stopping = opts.stop.stop_requested();
+    std::atomic<bool> stop_now{false};
+    std::optional<std::stop_callback<std::function<void()>>> on_stop;
+    if (!stopping && opts.stop.stop_possible()) on_stop.emplace(opts.stop, [&stop_now] { stop_now = true; });
+    const auto timeout = stopping ? std::min(opts.timeout, std::chrono::milliseconds(5000)) : opts.timeout;
+    const bp::deadline d = bp::steady_clock::now() + timeout;
     io.restart();
+    net::task_group group(io.get_executor());
+    auto request = [&]() -> asio::awaitable<void> { out = co_await http.async_request(std::move(req), d); };
+    group.spawn(request());
+    bool cancelled = false;
     // Until our request completes (leftover timers of earlier requests may still be queued).
-    while (!out && !error && io.run_one() > 0) {
+    while (group.running() > 0) {
+      if (io.run_one_for(std::chrono::milliseconds(50)) == 0 && io.stopped()) io.restart();
+      if (!cancelled && stop_now.load()) {
+        cancelled = true;
+        group.cancel();
+      }
     }
-    if (error) std::rethrow_exception(error);
-    if (!out) throw std::logic_error("token request did not complete");
+    if (!out) throw std::logic_error("token request ended without a result");
     auto& [ec, resp] = *out;
 
     const std::string where = "ConductorOne token request to " + url.str();

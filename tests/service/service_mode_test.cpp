@@ -466,3 +466,16 @@ TEST_CASE("service mode: task type names follow the protocol") {
   t.mutable_event_feed();
   CHECK_FALSE(svc::is_provisioning_task(t));
 }
+
+TEST_CASE("service mode: a stop while the token request hangs ends the startup within seconds") {
+  auto o = fast_fake();
+  o.fault.token_delay = 4s;  // twice the stop bound checked below (the fake answers it late on shutdown)
+  service_env env(o);
+  env.start();
+  // The connector has connected and is waiting for the token.
+  REQUIRE(env.c1().wait_for([](const fc::call_counts& c) { return c.connections >= 1; }, 10s));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = env.stop();
+  CHECK(std::chrono::steady_clock::now() - t0 < 2s);  // not waiting for the token answer
+  CHECK(r.exit == svc::service_exit::stopped);
+}

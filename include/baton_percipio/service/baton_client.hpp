@@ -71,6 +71,9 @@ struct baton_client_options {
   // How to wait between upload attempts; returns false to give up (e.g. the task was cancelled).
   // Empty: sleep. Tests inject one that records the waits.
   std::function<bool(std::chrono::milliseconds)> wait;
+  // The process is stopping: every call in flight is cancelled (CANCELLED), later ones fail at once.
+  // The client that reports a cancelled task while stopping has none.
+  std::stop_token stop;
 };
 
 struct upload_result {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stop_token>
 #include <string>
 
 #include "baton_percipio/service/credentials.hpp"
@@ -19,6 +20,9 @@ struct token_options {
   std::string ca_file;          // extra trusted CA file (PEM) on top of the system store; empty: none
   std::string user_agent;       // empty: "baton-percipio/<version>"
   std::chrono::milliseconds timeout{std::chrono::seconds(300)};  // the whole request (--http-timeout-seconds)
+  // The process is stopping: a token request in flight is cancelled; one started afterwards (to
+  // report a cancelled task) gets at most 5 s.
+  std::stop_token stop;
 };
 
 // Form body of the token request: client_assertion, client_assertion_type, client_id and grant_type,

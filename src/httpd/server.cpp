@@ -15,6 +15,7 @@
 
 #include "baton_percipio/core/deadline.hpp"
 #include "baton_percipio/core/log.hpp"
+#include "baton_percipio/net/task_group.hpp"
 
 namespace bp::httpd {
 namespace {
@@ -156,10 +157,13 @@ asio::awaitable<void> run_session(std::shared_ptr<server::state> st, std::shared
   c->close();
 }
 
+// Owns the sessions: when the acceptor closes (stop()), the sessions, whose sockets stop() closed
+// too, are cancelled and awaited before the loop ends. The io_context then has nothing left.
 asio::awaitable<void> accept_loop(std::shared_ptr<server::state> st) {
+  bp::net::task_group sessions(st->ex);
   for (;;) {
     auto [ec, sock] = co_await st->acceptor.async_accept(use_tuple);
-    if (st->stopped || ec == asio::error::operation_aborted || !st->acceptor.is_open()) co_return;
+    if (st->stopped || ec == asio::error::operation_aborted || !st->acceptor.is_open()) break;
     if (ec) {
       // Out of descriptors and similar: back off briefly instead of spinning.
       asio::steady_timer t(st->ex, std::chrono::milliseconds(20));
@@ -173,8 +177,10 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server::state> st) {
       std::lock_guard lock(st->mu);
       st->conns.insert(c.get());
     }
-    co_spawn(st->ex, run_session(st, c), asio::detached);
+    sessions.spawn(run_session(st, c));
   }
+  sessions.cancel();
+  co_await sessions.join();
 }
 
 }  // namespace
@@ -187,6 +193,8 @@ server::server(asio::any_io_executor ex, const asio::ip::tcp::endpoint& ep, hand
   state_->acceptor.bind(ep);
   state_->acceptor.listen();
   state_->port = state_->acceptor.local_endpoint().port();
+  // The loop holds the state it uses; stop() ends it and every session, so whoever runs the
+  // io_context sees it drain (background_metrics and the fixture server join their thread on that).
   co_spawn(state_->ex, accept_loop(state_), asio::detached);
 }
 

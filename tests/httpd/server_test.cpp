@@ -4,6 +4,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <optional>
 #include <thread>
@@ -232,5 +233,20 @@ TEST_CASE("server: stop closes stalled connections") {
   CHECK(n > 0);
   CHECK(s->srv.open_connections() == 1);
   s.reset();
+  CHECK(c.closed_by_peer());
+}
+
+TEST_CASE("server: stop drains the context even while a handler waits on something only cancellation ends") {
+  auto s = std::make_unique<bg_server>([](const request&, response_writer&) -> asio::awaitable<void> {
+    asio::steady_timer forever(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
+    co_await forever.async_wait(asio::use_awaitable);  // throws operation_aborted when cancelled
+  });
+  bp::test::raw_client c(s->srv.port());
+  c.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  // Wait until the session exists (the request reached the handler's wait).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (s->srv.open_connections() == 0 && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+  REQUIRE(s->srv.open_connections() == 1);
+  s.reset();  // stop(), then the io thread is joined: it returns only once every session ended
   CHECK(c.closed_by_peer());
 }

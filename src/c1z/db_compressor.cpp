@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "baton_percipio/c1z/error.hpp"
 #include "posix_io.hpp"
 #include "schema.hpp"
 #include "xxh64.hpp"
@@ -80,6 +81,7 @@ compressed_sizes compress_database(const fs::path& db_path, int out_fd, const fs
     sizes.file_bytes += n;
   };
   for (;;) {
+    if (settings.stop_requested && settings.stop_requested()) throw cancelled();
     const std::size_t n = read_some(in.get(), ibuf.data(), ibuf.size(), db_path);
     if (n == 0) break;
     sizes.database_bytes += n;
@@ -103,6 +105,7 @@ struct split_compressor::state {
   std::uint64_t tables_hash = 0;
   bool unusable = false;       // the frame header is not one the layout allows
   std::atomic<bool> stop{false};
+  std::function<bool()> stop_requested;  // the caller's stop request, asked by finish()
   std::exception_ptr error;
   std::thread worker;
 
@@ -169,6 +172,7 @@ split_compressor::split_compressor(const fs::path& db_path, int out_fd, const fs
   s.out_fd = out_fd;
   s.page = page_size;
   s.table_pages = table_pages;
+  s.stop_requested = settings.stop_requested;
   s.db = fd_guard(::open(db_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (s.db.get() < 0) throw_errno("open", db_path, errno);
   s.cctx = make_cctx(settings, false, db_path);  // the checksum must cover page 1: added by finish()
@@ -229,6 +233,7 @@ std::optional<compressed_sizes> split_compressor::finish() {
   if (seen != tables_end || tables.digest() != s.tables_hash) return std::nullopt;
   pwrite_all(s.out_fd, raw.data(), raw.size(), s.page1_pos, s.out_path);
   const std::uint64_t db_end = s.read_range(tables_end, UINT64_MAX, [&](const char* p, std::size_t n) {
+    if (s.stop_requested && s.stop_requested()) throw cancelled();
     all.update(p, n);
     feed(s.cctx.get(), s.obuf, p, n, ZSTD_e_continue, s.db_path, sink);
   });

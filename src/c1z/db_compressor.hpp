@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -15,6 +16,8 @@ namespace bp::c1z::detail {
 struct compress_settings {
   int level = 3;
   int workers = 0;  // zstd worker threads; 0 = the calling thread
+  // Asked before each chunk of the final compression: true throws c1z::cancelled.
+  std::function<bool()> stop_requested;
 };
 
 struct compressed_sizes {

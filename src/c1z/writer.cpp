@@ -325,7 +325,7 @@ struct writer::impl {
     return v;
   }
 
-  detail::compress_settings compress_settings() const { return {opt.zstd_level, opt.zstd_workers}; }
+  detail::compress_settings compress_settings() const { return {opt.zstd_level, opt.zstd_workers, opt.stop_requested}; }
 
   // The temporary output next to the destination (renamed over it by publish()).
   void open_output() {

@@ -128,7 +128,7 @@ TEST_CASE("split compression: pages 2..N early, the rest later, one frame equal 
     std::optional<bp::c1z::detail::compressed_sizes> sizes;
     std::string final_db;
     {
-      split_compressor split(db, fd, out, compress_settings{3, workers}, page, 9);
+      split_compressor split(db, fd, out, compress_settings{3, workers, {}}, page, 9);
       // Meanwhile "SQLite" rewrites page 1 and appends index pages.
       const std::string page1 = sample_db(page, 2);
       const std::string index_pages = sample_bytes(page * 3, 3);
@@ -159,7 +159,7 @@ TEST_CASE("split compression gives up when a table page changed after it was com
   REQUIRE(fd >= 0);
   std::optional<bp::c1z::detail::compressed_sizes> sizes;
   {
-    split_compressor split(db, fd, out, compress_settings{3, 0}, page, 40);
+    split_compressor split(db, fd, out, compress_settings{3, 0, {}}, page, 40);
     split.wait();
     patch_file(db, page * 17 + 5, "changed");  // a free page reused, say
     patch_file(db, tables.size(), sample_bytes(page, 5));
@@ -178,7 +178,7 @@ TEST_CASE("split compression does not start when the schema has outgrown page 1"
   REQUIRE(fd >= 0);
   std::optional<bp::c1z::detail::compressed_sizes> sizes;
   {
-    split_compressor split(db, fd, out, compress_settings{3, 0}, 4096, 8);
+    split_compressor split(db, fd, out, compress_settings{3, 0, {}}, 4096, 8);
     sizes = split.finish();
   }
   ::close(fd);
@@ -197,7 +197,7 @@ TEST_CASE("split compression stops cleanly when abandoned before finish") {
   const std::size_t threads_before = count_entries("/proc/self/task");
   REQUIRE(open_descriptors_of(db) == 0);
   {
-    split_compressor split(db, fd, out, compress_settings{3, 2}, 65536, 32);
+    split_compressor split(db, fd, out, compress_settings{3, 2, {}}, 65536, 32);
     CHECK(open_descriptors_of(db) == 1);  // its own read descriptor: the check below can see one
   }
   // What an abandoned compressor leaves: nothing running, nothing open, no file of its own, the
@@ -220,7 +220,7 @@ TEST_CASE("split compression: write errors, at the start or in the thread, surfa
   auto expect_error = [&](int fd) {
     bool threw = false;
     try {
-      split_compressor split(db, fd, out, compress_settings{3, 0}, 65536, 4);
+      split_compressor split(db, fd, out, compress_settings{3, 0, {}}, 65536, 4);
       (void)split.finish();
     } catch (const bp::c1z::error& e) {
       threw = true;

@@ -42,12 +42,6 @@ struct writer_options {
   std::function<bool()> stop_requested;
 };
 
-// finish() gave up because writer_options::stop_requested said so.
-class cancelled : public error {
- public:
-  cancelled() : error("c1z: finish cancelled by a stop request") {}
-};
-
 // Rows stored so far (duplicates that were ignored are not counted).
 struct writer_counts {
   std::uint64_t resource_types = 0;

@@ -22,6 +22,7 @@ void stop_signal::request_stop() {
     stopped_ = true;
   }
   sync_stop_.request_stop();
+  std_stop_.request_stop();
   cv_.notify_all();
 }
 

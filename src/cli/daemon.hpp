@@ -20,6 +20,7 @@
 #include <optional>
 #include <signal.h>
 #include <string>
+#include <stop_token>
 #include <string_view>
 #include <system_error>
 #include <thread>
@@ -41,12 +42,15 @@ class stop_signal {
   // Blocks until `until` or a stop request, whichever comes first; false when stopped.
   bool wait_until(steady::time_point until);
   sync::stop_source& sync_source() { return sync_stop_; }
+  // The same request as a std::stop_token (service mode waits on it).
+  std::stop_token token() const { return std_stop_.get_token(); }
 
  private:
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopped_ = false;
   sync::stop_source sync_stop_;
+  std::stop_source std_stop_;
 };
 
 // Turns SIGINT/SIGTERM into stop_signal::request_stop. Blocks both signals in the constructing

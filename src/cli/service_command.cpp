@@ -1,41 +1,11 @@
 #include "service_command.hpp"
 
-#include <stop_token>
-#include <thread>
-
 #include "baton_percipio/cli/exit_codes.hpp"
 #include "baton_percipio/core/log.hpp"
 #include "daemon.hpp"
 #include "sync_command.hpp"
 
 namespace bp::cli {
-namespace {
-
-// Turns the signal watcher's stop_signal into the std::stop_token service mode waits on. The
-// destructor ends the thread (by stopping the signal, which nothing reads any more by then).
-class stop_bridge {
- public:
-  explicit stop_bridge(stop_signal& stop)
-      : stop_(stop), thread_([this] {
-          while (stop_.wait_until(steady::now() + std::chrono::hours(1))) {
-          }
-          source_.request_stop();
-        }) {}
-  ~stop_bridge() {
-    stop_.request_stop();
-    thread_.join();
-  }
-  stop_bridge(const stop_bridge&) = delete;
-  stop_bridge& operator=(const stop_bridge&) = delete;
-  std::stop_token token() const { return source_.get_token(); }
-
- private:
-  stop_signal& stop_;
-  std::stop_source source_;
-  std::thread thread_;  // last: uses the members above
-};
-
-}  // namespace
 
 service::service_settings make_service_settings(const config& cfg) {
   service::service_settings s;
@@ -67,25 +37,11 @@ int run_service_command(const config& cfg, std::ostream& /*out*/, std::ostream& 
   metrics::registry reg;
   reg.service_started();
   std::unique_ptr<background_metrics> endpoint;
-  if (!cfg.metrics_addr.empty()) {
-    std::error_code ec;
-    endpoint = background_metrics::start(cfg.metrics_host, cfg.metrics_port, reg, ec);
-    if (!endpoint) {
-      err << log::redact("error: --metrics-addr / BATON_METRICS_ADDR: cannot listen on \"" + cfg.metrics_addr +
-                         "\": " + ec.message())
-          << '\n';
-      return exit_config;
-    }
-    log::info("metrics endpoint listening", {{"addr", cfg.metrics_addr}, {"port", endpoint->port()}});
-  }
+  if (!start_metrics_endpoint(cfg, reg, err, endpoint)) return exit_config;
 
   auto settings = make_service_settings(cfg);
   settings.sync.on_summary = [&](const sync::summary& s, bool) { print_summary(cfg, s, err); };
-  service::service_result r;
-  {
-    stop_bridge bridge(stop);
-    r = service::run_service(settings, bridge.token(), &reg);
-  }
+  const service::service_result r = service::run_service(settings, stop.token(), &reg);
   if (!r.message.empty()) err << log::redact(r.message) << '\n' << std::flush;
   return exit_code_for(r.exit);
 }

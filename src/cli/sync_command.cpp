@@ -52,6 +52,21 @@ void print_summary(const config& cfg, const sync::summary& s, std::ostream& err)
   err.flush();
 }
 
+bool start_metrics_endpoint(const config& cfg, const metrics::registry& reg, std::ostream& err,
+                            std::unique_ptr<background_metrics>& endpoint) {
+  if (cfg.metrics_addr.empty()) return true;
+  std::error_code ec;
+  endpoint = background_metrics::start(cfg.metrics_host, cfg.metrics_port, reg, ec);
+  if (!endpoint) {
+    err << log::redact("error: --metrics-addr / BATON_METRICS_ADDR: cannot listen on \"" + cfg.metrics_addr +
+                       "\": " + ec.message())
+        << '\n';
+    return false;
+  }
+  log::info("metrics endpoint listening", {{"addr", cfg.metrics_addr}, {"port", endpoint->port()}});
+  return true;
+}
+
 int run_sync_command(const config& cfg, std::ostream& /*out*/, std::ostream& err) {
   // Signals first: every thread started from here on (metrics, sync, writer) inherits the blocked mask.
   stop_signal stop;
@@ -61,17 +76,7 @@ int run_sync_command(const config& cfg, std::ostream& /*out*/, std::ostream& err
   const auto opts = make_sync_options(cfg);
   note_existing_output(reg, opts.destination);
   std::unique_ptr<background_metrics> endpoint;
-  if (!cfg.metrics_addr.empty()) {
-    std::error_code ec;
-    endpoint = background_metrics::start(cfg.metrics_host, cfg.metrics_port, reg, ec);
-    if (!endpoint) {
-      err << log::redact("error: --metrics-addr / BATON_METRICS_ADDR: cannot listen on \"" + cfg.metrics_addr +
-                         "\": " + ec.message())
-          << '\n';
-      return exit_config;
-    }
-    log::info("metrics endpoint listening", {{"addr", cfg.metrics_addr}, {"port", endpoint->port()}});
-  }
+  if (!start_metrics_endpoint(cfg, reg, err, endpoint)) return exit_config;
 
   runner_hooks hooks;
   hooks.on_sync_done = [&](const sync_outcome& o) { print_summary(cfg, o.summary, err); };

@@ -21,6 +21,8 @@
 #include <set>
 #include <string_view>
 
+#include "baton_percipio/net/task_group.hpp"
+
 namespace bp::fake_c1::detail {
 namespace {
 
@@ -123,8 +125,10 @@ asio::awaitable<void> backend_to_client(std::shared_ptr<connection> c) {
   c->close();
 }
 
-asio::awaitable<void> serve(state_ptr st, std::shared_ptr<connection> c) {
-  co_spawn(st->ex, setup_watchdog(c), asio::detached);
+// `parts` holds the connection's other coroutines (its setup watchdog, the backend direction);
+// run_connection awaits them.
+asio::awaitable<void> serve(state_ptr st, std::shared_ptr<connection> c, bp::net::task_group& parts) {
+  parts.spawn(setup_watchdog(c));
   std::string alpn;
   std::string backend;
   std::string head;  // bytes read while routing by content; forwarded first
@@ -183,23 +187,29 @@ asio::awaitable<void> serve(state_ptr st, std::shared_ptr<connection> c) {
   }
   c->timer.cancel();
   report();
-  co_spawn(st->ex, backend_to_client(c), asio::detached);
+  parts.spawn(backend_to_client(c));
   co_await client_to_backend(c);
 }
 
+// One connection and everything it started: when it returns, all of them have ended.
 asio::awaitable<void> run_connection(state_ptr st, std::shared_ptr<connection> c) {
+  bp::net::task_group parts(st->ex);
   try {
-    co_await serve(st, c);
+    co_await serve(st, c, parts);
   } catch (const std::exception&) {
-    c->close();
   }
+  c->close();  // ends the backend direction and the watchdog
+  parts.cancel();
+  co_await parts.join();
   st->conns.erase(c);
 }
 
+// Owns the connections: once the acceptor closes (stop()), they are cancelled and awaited.
 asio::awaitable<void> accept_loop(state_ptr st) {
+  bp::net::task_group connections(st->ex);
   for (;;) {
     auto [ec, sock] = co_await st->acceptor.async_accept(use_tuple);
-    if (st->stopped || !st->acceptor.is_open()) co_return;
+    if (st->stopped || !st->acceptor.is_open()) break;
     if (ec) {
       asio::steady_timer t(st->ex, std::chrono::milliseconds(20));  // e.g. out of descriptors
       co_await t.async_wait(use_tuple);
@@ -209,8 +219,10 @@ asio::awaitable<void> accept_loop(state_ptr st) {
     sock.set_option(tcp::no_delay(true), ignored);
     auto c = std::make_shared<connection>(std::move(sock), st->ssl);
     st->conns.insert(c);
-    co_spawn(st->ex, run_connection(st, c), asio::detached);
+    connections.spawn(run_connection(st, c));
   }
+  connections.cancel();
+  co_await connections.join();
 }
 
 }  // namespace
@@ -230,6 +242,7 @@ tls_front::tls_front(asio::any_io_executor ex, const tls_material& tls, const tc
   st_->acceptor.bind(listen);
   st_->acceptor.listen();
   st_->port = st_->acceptor.local_endpoint().port();
+  // The loop holds the state; stop() ends it and every connection, so the io_context drains.
   co_spawn(st_->ex, accept_loop(st_), asio::detached);
 }
 

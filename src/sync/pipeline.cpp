@@ -437,6 +437,8 @@ awaitable<void> supervise(pipeline& p, bp::deadline d, percipio::api_client& api
   net::task_group group(co_await asio::this_coro::executor);
   group.spawn(progress_loop(api, opts, ctl, prog, rows_written, stopping, request_cancel));
   std::exception_ptr failure;
+  // A stop requested before the sync began is honoured before the first request.
+  if (ctl.stop && ctl.stop->stop_requested()) request_cancel("stop requested");
   try {
     co_await p.run(d);
   } catch (...) {

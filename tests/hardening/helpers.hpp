@@ -16,6 +16,7 @@
 #include "baton_percipio/fixture/generated_tenant.hpp"
 #include "baton_percipio/fixture/server.hpp"
 #include "baton_percipio/sync/options.hpp"
+#include "baton_percipio/sync/summary.hpp"
 
 namespace bp::hardening {
 
@@ -109,6 +110,9 @@ inline sync::options fast_options(const std::string& base_url, const fs::path& d
   o.progress = sync::progress_mode::off;
   return o;
 }
+
+// A successful sync wrote exactly the tenant's expected records: the summary and the file read back.
+void check_matches_expected(const sync::summary& s, const fixture::tenant& t, const fs::path& file);
 
 // Quiet logs for the whole binary (tests that capture logs set their own level and sink).
 void quiet_logs();

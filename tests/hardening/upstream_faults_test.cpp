@@ -9,7 +9,6 @@
 #include <string>
 
 #include "baton_percipio/c1z/reader.hpp"
-#include "baton_percipio/fixture/expected_counts.hpp"
 #include "baton_percipio/fixture/recorded_tenant.hpp"
 #include "baton_percipio/fixture/server.hpp"
 #include "baton_percipio/sync/run.hpp"
@@ -35,22 +34,6 @@ sync_error expect_failure(const bp::sync::options& o) {
   }
   FAIL("the sync succeeded");
   return sync_error(failure_kind::internal, "unreachable");
-}
-
-void check_matches_expected(const bp::sync::summary& s, const fx::tenant& t, const fs::path& file) {
-  const auto want = fx::compute_expected(t);
-  CHECK(s.users == want.users);
-  CHECK(s.courses == want.courses);
-  CHECK(s.entitlements == want.entitlements);
-  CHECK(s.grants_completed == want.grants_completed);
-  CHECK(s.grants_in_progress == want.grants_in_progress);
-  bp::c1z::reader r(file);
-  const auto st = r.stats();
-  std::uint64_t resources = 0;
-  for (const auto& [type, n] : st.resources) resources += n;
-  CHECK(resources == want.users + want.courses);
-  CHECK(st.entitlements == want.entitlements);
-  CHECK(st.grants == want.grants());
 }
 
 // A forwarding proxy in front of a fixture server whose first `faulty` requests get `fault`.

@@ -215,3 +215,25 @@ TEST_CASE("cancel before the first request: the sync ends at once, cancelled, fi
   CHECK(read_file(dir / "out.c1z") == "previous good file");
   CHECK(temp_leftovers(dir.path()).empty());
 }
+
+TEST_CASE("setup failing after the writer thread started (a CA file that is not PEM): clean error, nothing left") {
+  // The CLI refuses such a file before the sync; run_sync itself must still unwind cleanly when the
+  // HTTP client throws while the writer thread runs.
+  auto t = matrix_tenant();
+  fx::background_server up(t);
+  scratch_dir dir;
+  write_file(dir / "out.c1z", "previous good file");
+  write_file(dir / "garbage.pem", "not a certificate\n");
+  auto o = matrix_options(up.base_url(), dir / "out.c1z");
+  o.http.ca_file = (dir / "garbage.pem").string();
+  std::string error;
+  try {
+    bp::sync::run_sync(o);
+  } catch (const sync_error& e) {
+    error = e.what();
+  }
+  CHECK(error.find("cannot load CA file") != std::string::npos);
+  CHECK(read_file(dir / "out.c1z") == "previous good file");
+  CHECK(temp_leftovers(dir.path()).empty());
+  CHECK(up.log().size() == 0);
+}

@@ -1,0 +1,28 @@
+#include "batch_apply.hpp"
+
+#include "baton_percipio/c1z/records.hpp"
+#include "baton_percipio/sync/mapping.hpp"
+
+namespace bp::sync::detail {
+
+void apply(c1z::writer& w, record_batch& b, std::string& buf, std::atomic<std::uint64_t>& rows_written) {
+  for (auto& u : b.users()) {
+    buf.clear();
+    const auto record = map_user(std::move(u));
+    c1z::encode_resource(record, buf);
+    w.add_resource(user_type, record.id, buf);
+  }
+  for (const auto& r : b.rows()) {
+    auto f = [&](std::size_t i) { return b.field(r, i); };
+    switch (r.kind) {
+      case row_kind::resource_type: w.add_resource_type(f(0), f(1)); break;
+      case row_kind::resource: w.add_resource(f(0), f(1), f(2)); break;
+      case row_kind::entitlement: w.add_entitlement(f(0), f(1), f(2), f(3)); break;
+      case row_kind::grant: w.add_grant(f(0), f(1), f(2), f(3), f(4), f(5), f(6)); break;
+      case row_kind::remove_grant: w.remove_grant(f(0)); break;
+    }
+  }
+  rows_written.fetch_add(b.size(), std::memory_order_relaxed);
+}
+
+}  // namespace bp::sync::detail

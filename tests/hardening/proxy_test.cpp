@@ -226,6 +226,12 @@ TEST_CASE("proxy: refusal, garbage and a stalled proxy are clear errors naming t
   auto [stalled, name3] = run_with(po);
   CHECK_MESSAGE(contains(stalled, name3 + " did not answer CONNECT in time"), stalled);
   for (const auto* m : {&refused, &garbage, &stalled}) CHECK_FALSE(contains(*m, "certificate"));
+  // Nothing listens at the proxy's address: the connect error names the proxy.
+  auto o = fast_options(u.proxied_url(), dir / "out.c1z");
+  o.api.retry.max_attempts = 1;
+  o.http.proxy = proxy_from("http://127.0.0.1:1");
+  const std::string unreachable = sync_error_text(o);
+  CHECK_MESSAGE(contains(unreachable, "connect proxy 127.0.0.1:1: "), unreachable);
   CHECK_FALSE(fs::exists(dir / "out.c1z"));
 }
 

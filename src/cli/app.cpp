@@ -12,6 +12,9 @@ int run_cli(std::span<const std::string_view> args, const env_lookup& env, const
   // Secrets first, so nothing written from here on can carry them.
   if (!res.cfg.api_token.empty()) log::add_secret(res.cfg.api_token);
   if (!res.cfg.client_secret.empty()) log::add_secret(res.cfg.client_secret);
+  for (const auto* p : {&res.cfg.proxy.https_proxy, &res.cfg.proxy.http_proxy}) {
+    if (*p && !(*p)->password.empty()) log::add_secret((*p)->password);
+  }
   if (!res.ok()) {
     err << res.error << '\n' << std::flush;
     return res.exit_code;

@@ -159,6 +159,13 @@ std::optional<std::string> resolve_settings(const resolver& r, command cmd, cons
 
   if (auto v = r.get("ca-file")) c.ca_file = *v;
 
+  {
+    auto p = net::make_proxy_config(r.get("proxy").value_or(""), names("proxy"),
+                                    [&r](std::string_view var) { return r.env(var); });
+    if (!p.error.empty()) return "error: " + p.error;
+    c.proxy = std::move(p.config);
+  }
+
   if (auto v = r.get("concurrency")) {
     auto s = trim(*v);
     int n = 0;
@@ -280,7 +287,7 @@ parse_result parse_config(std::span<const std::string_view> args, const env_look
       if (!x.empty() && std::find(secrets.begin(), secrets.end(), x) == secrets.end()) secrets.emplace_back(x);
     }
   };
-  for (std::string_view name : {"api-token", "client-secret"}) {
+  for (std::string_view name : {"api-token", "client-secret", "proxy"}) {
     if (env) {
       if (auto v = env(env_var_name(name))) add_secret(*v);
     }

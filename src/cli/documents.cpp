@@ -78,6 +78,8 @@ std::string usage_text() {
       "A non-empty --client-id runs ConductorOne service mode; it also reads $BATON_C1_API_HOST\n"
       "(host[:port] for the token and gRPC requests), $BATON_HOST_ID (default: the host name) and\n"
       "$SSL_CERT_FILE (an extra CA bundle for ConductorOne).\n"
+      "Without --proxy, $HTTPS_PROXY (else $ALL_PROXY) selects an http:// proxy; $NO_PROXY lists\n"
+      "hosts, domains, IPs and CIDR ranges reached directly (upper or lower case names).\n"
       "Exit status: 0 ok, 1 internal error, 2 configuration error, 3 authentication or permission\n"
       "failure, 4 Percipio failed after retries, 5 output file failure, 130 interrupted.\n";
   return out;
@@ -125,7 +127,7 @@ std::string config_schema_json() {
       {"ca-file", true, false},         {"client-id", false, false},       {"client-secret", false, true},
       {"concurrency", true, false},     {"limited-courses", false, false}, {"log-level", true, false},
       {"max-page-bytes", true, false},  {"max-report-bytes", true, false}, {"organization-id", false, false},
-      {"report-lookback", false, false}, {"report-timeout", true, false},
+      {"proxy", true, true},             {"report-lookback", false, false}, {"report-timeout", true, false},
   };
   std::string out;
   json::writer w(out, 2);

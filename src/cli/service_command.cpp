@@ -14,6 +14,7 @@ service::service_settings make_service_settings(const config& cfg) {
   s.api_host_override = cfg.c1_api_host;
   s.host_id = cfg.host_id;
   s.ca_file = cfg.ssl_cert_file;
+  s.proxy = cfg.proxy;
   s.sync.base = make_sync_options(cfg);
   s.sync.temp_dir = cfg.c1z_temp_dir;
   return s;

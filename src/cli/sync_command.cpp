@@ -19,6 +19,7 @@ sync::options make_sync_options(const config& cfg) {
   o.api.report_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.report_timeout);
   o.api.report_lookback = cfg.report_lookback;
   o.http.ca_file = cfg.ca_file;
+  o.http.proxy = cfg.proxy;
   o.http.max_body_bytes = static_cast<std::size_t>(cfg.max_page_bytes);
   // One connection per page fetcher, plus the report poll.
   o.http.max_connections_per_host = static_cast<std::size_t>(cfg.concurrency) + 1;

@@ -70,7 +70,7 @@ ptr<X509> make_cert(EVP_PKEY* key, const char* cn, X509* issuer, EVP_PKEY* issue
     add_ext(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
     add_ext(cert.get(), signer, NID_key_usage, "critical,digitalSignature");
     add_ext(cert.get(), signer, NID_ext_key_usage, "serverAuth");
-    add_ext(cert.get(), signer, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+    add_ext(cert.get(), signer, NID_subject_alt_name, "DNS:localhost,DNS:c1.test,IP:127.0.0.1");
   }
   check(X509_sign(cert.get(), issuer_key, EVP_sha256()) > 0, "sign");
   return cert;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "baton_percipio/core/log.hpp"
+#include "baton_percipio/net/detail/proxy_tunnel.hpp"
 #include "baton_percipio/net/detail/response_parser.hpp"
 
 namespace bp::net {
@@ -149,6 +150,12 @@ struct client::impl {
     }
     ssl.set_verify_mode(opts.verify_peer ? asio::ssl::verify_peer : asio::ssl::verify_none);
     if (opts.max_connections_per_host == 0) opts.max_connections_per_host = 1;
+    for (const auto* p : {&opts.proxy.https_proxy, &opts.proxy.http_proxy}) {
+      if (!p->has_value() || !(*p)->has_credentials()) continue;
+      if (!(*p)->password.empty()) log::add_secret((*p)->password);
+      log::add_secret((*p)->basic_authorization());
+      log::add_secret((*p)->basic_authorization().substr(6));  // the base64 alone
+    }
   }
 
   asio::any_io_executor ex;
@@ -182,29 +189,43 @@ struct client::impl {
     }
   };
 
+  // The proxy for u, or nullptr. Only https is tunnelled: plain http goes only to loopback hosts.
+  const proxy_endpoint* proxy_for(const url& u) const {
+    return u.scheme == "https" ? opts.proxy.for_destination(u.scheme, u.host, u.port) : nullptr;
+  }
+
   asio::awaitable<std::pair<std::error_code, std::unique_ptr<connection>>> open_connection(const url& u, bp::deadline d,
                                                                                            std::string& detail) {
     auto conn = std::make_unique<connection>(ex, ssl);
     bp::deadline connect_by = bp::step_deadline(d, opts.t.connect);
+    // Through a proxy only the proxy's name is resolved here; the proxy resolves the destination.
+    const proxy_endpoint* px = proxy_for(u);
+    const std::string& dial_host = px ? px->host : u.host;
+    const std::string dial_name = px ? "proxy " + px->host_port() : u.host_header();
     tcp::resolver resolver(ex);
-    auto [rec, endpoints] =
-        co_await bounded(resolver.async_resolve(u.host, std::to_string(u.port), tuple_awaitable), connect_by);
+    auto [rec, endpoints] = co_await bounded(
+        resolver.async_resolve(dial_host, std::to_string(px ? px->port : u.port), tuple_awaitable), connect_by);
     if (rec) {
+      if (px && rec == errc::timeout) detail = "resolve " + dial_name + ": timed out";
       if (rec == errc::timeout || rec == errc::cancelled) co_return std::pair{rec, nullptr};
-      detail = "resolve " + u.host + ": " + rec.message();
+      detail = "resolve " + (px ? dial_name : u.host) + ": " + rec.message();
       co_return std::pair{make_error_code(errc::connect_failed), nullptr};
     }
     auto [cec, ep] = co_await bounded(asio::async_connect(conn->stream.next_layer(), endpoints, tuple_awaitable),
                                       connect_by);
     if (cec) {
+      if (px && cec == errc::timeout) detail = "connect " + dial_name + ": timed out";
       if (cec == errc::timeout || cec == errc::cancelled) co_return std::pair{cec, nullptr};
-      detail = "connect " + u.host_header() + ": " + cec.message();
+      detail = "connect " + dial_name + ": " + cec.message();
       co_return std::pair{make_error_code(errc::connect_failed), nullptr};
     }
     ++connections_opened;
     std::error_code ignored;
     conn->stream.next_layer().set_option(tcp::no_delay(true), ignored);
     if (u.scheme != "https") co_return std::pair{std::error_code{}, std::move(conn)};
+    if (px) {
+      if (auto tec = co_await tunnel(*conn, u, *px, d, detail)) co_return std::pair{tec, nullptr};
+    }
 
     conn->tls = true;
     SSL* ssl_handle = conn->stream.native_handle();
@@ -243,9 +264,76 @@ struct client::impl {
     co_return std::pair{std::error_code{}, std::move(conn)};
   }
 
+  // CONNECT host:port through the proxy on conn (plain TCP still). Every step is bounded like
+  // the request it carries: write, first byte, then idle reads; the reply head by max_header_bytes.
+  // Messages name the proxy (host:port, never its credentials).
+  asio::awaitable<std::error_code> tunnel(connection& conn, const url& u, const proxy_endpoint& px, bp::deadline d,
+                                          std::string& why) {
+    const std::string name = "proxy " + px.host_port();
+    const std::string authority =
+        (u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host) + ":" + std::to_string(u.port);
+    log::debug("http CONNECT", {{"proxy", px.host_port()}, {"destination", authority}});
+    const std::string wire = detail::connect_request(authority, px, opts.user_agent);
+    auto [wec, written] = co_await bounded(conn.write(wire), bp::step_deadline(d, opts.t.write));
+    if (wec) {
+      if (wec == errc::cancelled) co_return wec;
+      why = "sending CONNECT to " + name + ": " + wec.message();
+      co_return wec == errc::timeout ? wec : make_error_code(errc::proxy_protocol_error);
+    }
+    std::string got;
+    for (bool first = true;; first = false) {
+      auto [ec, n] =
+          co_await bounded(conn.read_some(), bp::step_deadline(d, first ? opts.t.first_byte : opts.t.idle_read));
+      if (n > 0) {
+        bytes_received += n;
+        got.append(conn.buf.data(), n);
+      }
+      const auto r = detail::parse_connect_reply(got, opts.max_header_bytes);
+      using st = detail::connect_reply::state;
+      if (r.st == st::complete) {
+        const std::string status = "HTTP " + std::to_string(r.status) + (r.reason.empty() ? "" : " " + r.reason);
+        if (r.status == 407) {
+          why = name + " requires authentication (" + status + ")" +
+                (px.has_credentials() ? ": it rejected the user and password in the proxy URL"
+                                      : ": put user:password in the proxy URL (http://user:password@host:port)");
+          co_return make_error_code(errc::proxy_auth_required);
+        }
+        if (r.status / 100 != 2) {
+          why = name + " refused the CONNECT tunnel (" + status + ")";
+          co_return make_error_code(errc::proxy_refused);
+        }
+        if (r.head_bytes != got.size()) {
+          why = name + " sent data after its CONNECT reply, before TLS started";
+          co_return make_error_code(errc::proxy_protocol_error);
+        }
+        co_return std::error_code{};
+      }
+      if (r.st == st::garbage) {
+        why = name + " answered CONNECT with something other than HTTP (is it an HTTP proxy?)";
+        co_return make_error_code(errc::proxy_protocol_error);
+      }
+      if (r.st == st::too_large) {
+        why = name + " sent a CONNECT reply head above " + std::to_string(opts.max_header_bytes) + " bytes";
+        co_return make_error_code(errc::proxy_protocol_error);
+      }
+      if (ec) {
+        if (ec == errc::cancelled) co_return ec;
+        if (ec == errc::timeout) {
+          why = name + " did not answer CONNECT in time";
+          co_return ec;
+        }
+        why = name + (is_peer_close(ec) ? " closed the connection before answering CONNECT"
+                                        : " failed while answering CONNECT: " + ec.message());
+        co_return make_error_code(errc::proxy_protocol_error);
+      }
+    }
+  }
+
   // A pooled connection for u's origin, or a new one within the per-host cap; otherwise waits.
   asio::awaitable<std::pair<std::error_code, lease>> acquire(const url& u, bp::deadline d, std::string& detail) {
-    host_pool& pool = pools[u.origin()];
+    // Keyed by destination and route, so a direct and a tunnelled connection never mix.
+    const proxy_endpoint* px = proxy_for(u);
+    host_pool& pool = pools[px ? u.origin() + " via " + px->host_port() : u.origin()];
     while (true) {
       lease l;
       l.owner = this;

@@ -19,6 +19,9 @@ class category final : public std::error_category {
       case errc::cancelled: return "cancelled";
       case errc::decompress_failed: return "response decompression failed";
       case errc::insecure_url: return "refused URL (plain http is only allowed for loopback hosts)";
+      case errc::proxy_refused: return "the proxy refused the CONNECT tunnel";
+      case errc::proxy_auth_required: return "the proxy requires authentication (407)";
+      case errc::proxy_protocol_error: return "malformed reply from the proxy to CONNECT";
     }
     return "unknown bp.net error";
   }

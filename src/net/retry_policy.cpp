@@ -24,6 +24,8 @@ bool retryable_error(const std::error_code& ec) {
       case errc::truncated_body:
       case errc::protocol_error:
       case errc::decompress_failed:
+      case errc::proxy_refused:         // proxies answer 502/503 while the destination is unreachable
+      case errc::proxy_protocol_error:
         return true;
       default:
         return false;

@@ -1,5 +1,6 @@
 #include "baton_percipio/service/baton_client.hpp"
 
+#include <grpc/grpc.h>
 #include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 #include <openssl/evp.h>
@@ -111,6 +112,22 @@ struct baton_client::impl {
     ssl.pem_root_certs = root_certs(opts);
     grpc::ChannelArguments args;
     args.SetUserAgentPrefix((opts.client_name.empty() ? "" : opts.client_name + " ") + "baton-percipio/" BP_VERSION);
+    // gRPC reads only lower-case proxy variables, with its own NO_PROXY rules: the decision made
+    // for the HTTP client is passed explicitly instead, so both follow the same settings.
+    if (const auto* px = opts.proxy.for_destination("https", opts.target.host, opts.target.port)) {
+      args.SetString(GRPC_ARG_HTTP_PROXY, "http://" + px->host_port());
+      if (px->has_credentials()) {
+        // Our Basic value (from the percent-decoded user and password), sent with the CONNECT.
+        const std::string auth = px->basic_authorization();
+        log::add_secret(auth);
+        log::add_secret(auth.substr(6));
+        if (!px->password.empty()) log::add_secret(px->password);
+        args.SetString("grpc.http_connect_headers", "Proxy-Authorization:" + auth);
+      }
+      log::debug("ConductorOne gRPC channel through a proxy", {{"proxy", px->host_port()}});
+    } else {
+      args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
+    }
     channel = grpc::CreateCustomChannel(opts.target.host_port(), grpc::SslCredentials(ssl), args);
     stub = v1::BatonService::NewStub(channel);
     if (opts.upload_chunk_bytes == 0) opts.upload_chunk_bytes = 524288;

@@ -22,12 +22,14 @@ service_result run_service(const service_settings& settings, std::stop_token sto
   token_options topts;
   topts.api = *api;
   topts.ca_file = settings.ca_file;
+  topts.proxy = settings.proxy;
   topts.timeout = settings.token_timeout;
   topts.stop = stop;
   baton_client_options copts = settings.client;
   copts.target = *api;
   copts.client_name = client_name;
   copts.ca_file = settings.ca_file;
+  copts.proxy = settings.proxy;
   copts.stop = stop;  // a stop cancels the calls in flight: SIGTERM never waits out a call deadline
 
   baton_client_options shutdown_opts = copts;

@@ -187,6 +187,7 @@ struct token_source::impl {
   static net::client_options client_options_for(const token_options& o) {
     net::client_options c;
     c.ca_file = o.ca_file;
+    c.proxy = o.proxy;
     c.user_agent = o.user_agent.empty() ? std::string("baton-percipio/") + BP_VERSION : o.user_agent;
     c.max_connections_per_host = 1;
     c.max_body_bytes = 1u << 20;  // a token reply is a few KiB

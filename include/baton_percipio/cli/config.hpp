@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "baton_percipio/cli/exit_codes.hpp"
+#include "baton_percipio/net/proxy_config.hpp"
 
 namespace bp::cli {
 
@@ -26,6 +27,9 @@ struct config {
   std::string log_format = "json";           // "console", anything else means json
   std::string base_url{us_base_url};         // normalised: no trailing '/'
   std::string ca_file;                       // empty: system CA store
+  // --proxy / BATON_PROXY, else HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, and NO_PROXY (upper or lower
+  // case): for Percipio and ConductorOne alike. Its password is a secret: never printed.
+  net::proxy_config proxy;
   int concurrency = 8;                       // 1..64
   std::chrono::seconds report_timeout = std::chrono::hours(6);
   std::chrono::seconds report_lookback = std::chrono::hours(24 * 3650);

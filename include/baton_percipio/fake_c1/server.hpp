@@ -4,7 +4,8 @@
 // loopback. A TLS front routes each connection by ALPN (server preference: http/1.1, then h2; no
 // ALPN: by its first bytes, the HTTP/2 preface going to gRPC) and pipes the plaintext to an
 // in-process HTTP/1.1 token handler or gRPC server on other loopback ports. A throw-away CA and
-// server certificate (SAN localhost, 127.0.0.1) are generated at start.
+// server certificate (SAN localhost, c1.test and 127.0.0.1;
+// tests reach c1.test through a proxy) are generated at start.
 //
 // Thread-safe: the server runs on its own threads; every accessor may be called from any thread.
 #include <chrono>

@@ -1,6 +1,7 @@
 #pragma once
 // HTTP/1.1 client on Asio C++20 coroutines: TLS with peer and host-name verification, gzip,
-// a keep-alive pool with a per-host cap, and a bound on every step. Not thread-safe: use one
+// a keep-alive pool with a per-host cap, CONNECT tunnels through an http:// proxy, and a bound on
+// every step (the proxy leg included). Not thread-safe: use one
 // client from one thread (or one strand), as the sync does with its single network thread.
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
@@ -14,6 +15,7 @@
 #include "baton_percipio/core/deadline.hpp"
 #include "baton_percipio/net/error.hpp"
 #include "baton_percipio/net/http.hpp"
+#include "baton_percipio/net/proxy_config.hpp"
 
 namespace bp::net {
 
@@ -34,6 +36,10 @@ struct client_options {
   std::string ca_file;                      // extra trusted CA file (PEM), added to the system store
   bool accept_gzip = true;
   std::string user_agent = "baton-percipio";
+  // https destinations it selects are reached through a CONNECT tunnel (the destination name is
+  // then resolved by the proxy, and TLS is verified against it). Plain http goes only to loopback
+  // hosts, which are never proxied. Default: no proxy. Credentials are registered as log secrets.
+  proxy_config proxy;
 };
 
 class client {

@@ -17,6 +17,9 @@ enum class errc {
   cancelled,          // the awaiting operation was cancelled
   decompress_failed,  // bad or truncated gzip data, or an unsupported Content-Encoding
   insecure_url,       // http:// to a non-loopback host, or an unparsable URL
+  proxy_refused,        // the proxy answered CONNECT with a status other than 2xx (and not 407)
+  proxy_auth_required,  // the proxy answered CONNECT with 407: missing or wrong credentials (fatal)
+  proxy_protocol_error, // the proxy's CONNECT reply was not HTTP, too large, or cut short
 };
 
 const std::error_category& net_category();

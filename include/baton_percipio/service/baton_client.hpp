@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "baton_percipio/net/proxy_config.hpp"
 #include "baton_percipio/service/credentials.hpp"
 #include "baton_percipio/service/token_source.hpp"
 #include "c1/connectorapi/baton/v1/baton.pb.h"
@@ -63,6 +64,9 @@ struct baton_client_options {
   // it does not exist).
   std::string ca_file;
   std::string system_roots_file = "/etc/ssl/certs/ca-certificates.crt";
+  // The channel goes through the proxy this selects for https://target (a CONNECT tunnel made by
+  // gRPC), and connects directly otherwise: gRPC's own reading of the proxy variables is turned off.
+  net::proxy_config proxy;
   std::chrono::milliseconds call_timeout{std::chrono::seconds(30)};     // each unary call
   std::chrono::milliseconds upload_timeout{std::chrono::minutes(30)};   // each UploadAsset attempt
   std::size_t upload_chunk_bytes = 524288;                              // 512 KiB, as the SDK sends

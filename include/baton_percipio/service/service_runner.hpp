@@ -20,6 +20,7 @@ struct service_settings {
   std::string api_host_override;            // BATON_C1_API_HOST: "host" or "host:port"
   std::optional<std::string> host_id;       // BATON_HOST_ID; unset or empty: the host name
   std::string ca_file;                      // SSL_CERT_FILE: trusted for ConductorOne besides the system store
+  net::proxy_config proxy;                  // for the token request and the gRPC channel (sync.base.http has its own)
   std::chrono::milliseconds token_timeout{std::chrono::seconds(300)};
   sync_settings sync;                       // the Percipio side and where files wait for upload
   service_timing timing;

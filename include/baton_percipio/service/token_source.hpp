@@ -10,6 +10,7 @@
 #include <stop_token>
 #include <string>
 
+#include "baton_percipio/net/proxy_config.hpp"
 #include "baton_percipio/service/credentials.hpp"
 #include "baton_percipio/service/error.hpp"
 
@@ -18,6 +19,7 @@ namespace bp::service {
 struct token_options {
   endpoint api;                 // where POST /auth/v1/token goes (see api_endpoint())
   std::string ca_file;          // extra trusted CA file (PEM) on top of the system store; empty: none
+  net::proxy_config proxy;      // the token request goes through it when it selects the API host
   std::string user_agent;       // empty: "baton-percipio/<version>"
   std::chrono::milliseconds timeout{std::chrono::seconds(300)};  // the whole request (--http-timeout-seconds)
   // The process is stopping: a token request in flight is cancelled; one started afterwards (to

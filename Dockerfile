@@ -13,7 +13,7 @@ RUN apt-get update \
       build-essential cmake ninja-build pkg-config ccache libasio-dev node-llhttp libsimdjson-dev \
       libfmt-dev libssl-dev libsqlite3-dev sqlite3 libzstd-dev zstd libprotobuf-dev protobuf-compiler \
       zlib1g-dev doctest-dev ca-certificates openssl xxd procps dpkg-dev file \
-      libgrpc++-dev libgrpc-dev protobuf-compiler-grpc \
+      libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libxxhash-dev libyaml-cpp-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -21,7 +21,7 @@ RUN BP_PACKAGE_DIR=/build scripts/package > /tmp/deb-path \
  && cp "$(cat /tmp/deb-path)" /baton-percipio.deb
 
 # Runtime stage: the package (binary, man page and its runtime libraries: libssl3, libsqlite3-0,
-# libzstd1, libprotobuf32, libgrpc++1.51, zlib1g, libfmt9, libsimdjson14, ...) plus CA certificates; nothing else.
+# libzstd1, libxxhash0, libprotobuf32, libgrpc++1.51, zlib1g, libfmt9, libsimdjson14, ...) plus CA certificates; nothing else.
 FROM debian:bookworm-slim AS runtime
 LABEL org.opencontainers.image.title="baton-percipio" \
       org.opencontainers.image.description="Baton connector for Skillsoft Percipio"

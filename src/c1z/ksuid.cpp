@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include "baton_percipio/core/time_format.hpp"
+
 namespace bp::c1z {
 
 std::string make_ksuid(std::chrono::system_clock::time_point now, const std::array<std::uint8_t, 16>& payload) {
@@ -51,12 +53,8 @@ std::string format_timestamp(std::chrono::system_clock::time_point t) {
     nanos += 1'000'000'000;
     --secs;
   }
-  const sys_days day = floor<days>(sys_seconds(seconds(secs)));
-  const year_month_day ymd(day);
-  const auto tod = secs - duration_cast<seconds>(day.time_since_epoch()).count();
-  std::string s = fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
-                              static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), tod / 3600,
-                              (tod / 60) % 60, tod % 60);
+  const auto f = time_format::utc_fields_of(sys_seconds(seconds(secs)));
+  std::string s = fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", f.year, f.month, f.day, f.hour, f.minute, f.second);
   if (nanos != 0) {
     std::string frac = fmt::format("{:09}", nanos);
     while (frac.back() == '0') frac.pop_back();

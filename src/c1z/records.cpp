@@ -160,8 +160,9 @@ std::string make_entitlement_id(std::string_view rt, std::string_view rid, std::
   return id;
 }
 
-std::string make_grant_id(std::string_view entitlement_id, std::string_view ptype, std::string_view pid) {
-  return make_entitlement_id(entitlement_id, ptype, pid);
+std::string make_grant_id(std::string_view entitlement_id, std::string_view principal_type,
+                          std::string_view principal_id) {
+  return make_entitlement_id(entitlement_id, principal_type, principal_id);
 }
 
 void encode_resource_type(const resource_type_record& rt, std::string& out) {
@@ -213,20 +214,21 @@ grant_encoder::grant_encoder(const resource_record& owner, std::string_view slug
   if (!wire::valid_utf8(entitlement_id_)) entitlement_id_ = wire::repair_utf8(entitlement_id_);
 }
 
-grant_encoder::appended grant_encoder::append(std::string& out, std::string_view ptype,
-                                              std::string_view pid) const {
+grant_encoder::appended grant_encoder::append(std::string& out, std::string_view principal_type,
+                                              std::string_view principal_id) const {
   // Rare path: repair invalid UTF-8 (allocates), then encode the repaired copies.
-  if (!wire::valid_utf8(ptype) || !wire::valid_utf8(pid)) {
-    const std::string t = wire::repair_utf8(ptype);
-    const std::string i = wire::repair_utf8(pid);
+  if (!wire::valid_utf8(principal_type) || !wire::valid_utf8(principal_id)) {
+    const std::string t = wire::repair_utf8(principal_type);
+    const std::string i = wire::repair_utf8(principal_id);
     return append(out, t, i);
   }
   using wire::varint_size;
   // principal = Resource{ id [1] = ResourceId{ resource_type [1], resource [2] } }
-  const std::size_t rid_len = (ptype.empty() ? 0 : 1 + varint_size(ptype.size()) + ptype.size()) +
-                              (pid.empty() ? 0 : 1 + varint_size(pid.size()) + pid.size());
+  const std::size_t rid_len =
+      (principal_type.empty() ? 0 : 1 + varint_size(principal_type.size()) + principal_type.size()) +
+      (principal_id.empty() ? 0 : 1 + varint_size(principal_id.size()) + principal_id.size());
   const std::size_t res_len = 1 + varint_size(rid_len) + rid_len;
-  const std::size_t id_len = entitlement_id_.size() + 1 + ptype.size() + 1 + pid.size();
+  const std::size_t id_len = entitlement_id_.size() + 1 + principal_type.size() + 1 + principal_id.size();
   const std::size_t total =
       prefix_.size() + 1 + varint_size(res_len) + res_len + 1 + varint_size(id_len) + id_len;
 
@@ -237,18 +239,19 @@ grant_encoder::appended grant_encoder::append(std::string& out, std::string_view
   wire::put_varint(out, res_len);
   wire::put_tag(out, 1, wire::len_type);
   wire::put_varint(out, rid_len);
-  if (!ptype.empty()) wire::put_len(out, 1, ptype);
-  if (!pid.empty()) wire::put_len(out, 2, pid);
+  if (!principal_type.empty()) wire::put_len(out, 1, principal_type);
+  if (!principal_id.empty()) wire::put_len(out, 2, principal_id);
   wire::put_tag(out, 3, wire::len_type);
   wire::put_varint(out, id_len);
   const std::size_t id_offset = out.size();
-  out.append(entitlement_id_).append(1, ':').append(ptype).append(1, ':').append(pid);
+  out.append(entitlement_id_).append(1, ':').append(principal_type).append(1, ':').append(principal_id);
   return {start, out.size() - start, id_offset, id_len};
 }
 
-grant_encoder::view grant_encoder::encode(std::string& buf, std::string_view ptype, std::string_view pid) const {
+grant_encoder::view grant_encoder::encode(std::string& buf, std::string_view principal_type,
+                                          std::string_view principal_id) const {
   buf.clear();
-  const auto a = append(buf, ptype, pid);
+  const auto a = append(buf, principal_type, principal_id);
   return {std::string_view(buf).substr(a.offset, a.size), std::string_view(buf).substr(a.id_offset, a.id_size)};
 }
 

@@ -140,9 +140,7 @@ std::optional<std::string> resolve_settings(const resolver& r, command cmd, cons
 
   if (auto v = r.get("base-url")) {
     auto s = trim(*v);
-    std::string lower(s);
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](char ch) { return static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch); });
+    const std::string lower = ascii::lower(s);
     if (lower == "us") {
       c.base_url = us_base_url;
     } else if (lower == "eu") {

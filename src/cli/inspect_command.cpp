@@ -1,4 +1,4 @@
-#include "inspect_command.hpp"
+#include "baton_percipio/cli/inspect_command.hpp"
 
 #include <c1/connector/v2/annotation_trait.pb.h>
 

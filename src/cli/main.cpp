@@ -6,21 +6,17 @@
 
 #include "baton_percipio/cli/app.hpp"
 #include "baton_percipio/cli/exit_codes.hpp"
+#include "baton_percipio/cli/inspect_command.hpp"
 #include "baton_percipio/core/log.hpp"
 #include "service_command.hpp"
 #include "sync_command.hpp"
-#ifdef BP_HAVE_INSPECT
-#include "inspect_command.hpp"
-#endif
 
 int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   bp::cli::hooks h;
   h.run_sync = bp::cli::run_sync_command;
   h.run_service = bp::cli::run_service_command;
-#ifdef BP_HAVE_INSPECT
   h.run_inspect = bp::cli::run_inspect;
-#endif
   try {
     return bp::cli::run_cli(args, bp::cli::process_env(), h, std::cout, std::cerr);
   } catch (const std::exception& e) {

@@ -11,13 +11,6 @@ bool is_hex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string to_lower(std::string_view s) {
-  std::string r(s);
-  std::transform(r.begin(), r.end(), r.begin(), lower);
-  return r;
-}
 
 // Leading decimal digits of s as an unsigned number; nullopt when there are none or it overflows.
 std::optional<std::uint64_t> take_number(std::string_view& s) {
@@ -51,13 +44,6 @@ bool valid_ipv6_chars(std::string_view h) {
 }
 
 }  // namespace
-
-std::string_view trim(std::string_view s) {
-  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
-  while (!s.empty() && ws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && ws(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 bool is_uuid(std::string_view s) {
   if (s.size() != 36) return false;
@@ -96,7 +82,7 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view s) {
 std::optional<std::uint64_t> parse_size(std::string_view s) {
   auto n = take_number(s);
   if (!n) return std::nullopt;
-  std::string suffix = to_lower(s);
+  std::string suffix = ascii::lower(s);
   unsigned shift = 0;
   if (suffix.empty() || suffix == "b") {
     shift = 0;
@@ -153,7 +139,7 @@ std::optional<http_url> parse_http_url(std::string_view s) {
   auto sep = s.find("://");
   if (sep == std::string_view::npos) return std::nullopt;
   http_url u;
-  u.scheme = to_lower(s.substr(0, sep));
+  u.scheme = ascii::lower(s.substr(0, sep));
   if (u.scheme != "http" && u.scheme != "https") return std::nullopt;
   auto rest = s.substr(sep + 3);
   if (rest.find_first_of("?#@ \t\r\n\\") != std::string_view::npos) return std::nullopt;
@@ -182,7 +168,7 @@ std::optional<http_url> parse_http_url(std::string_view s) {
     }
     if (host.empty() || !valid_host_chars(host)) return std::nullopt;
   }
-  u.host = to_lower(host);
+  u.host = ascii::lower(host);
   u.port = std::string(port);
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   if (path.find_first_of("\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x7f") != std::string_view::npos) {

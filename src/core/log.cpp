@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "baton_percipio/core/json_writer.hpp"
+#include "baton_percipio/core/time_format.hpp"
 
 namespace bp::log {
 namespace {
@@ -176,16 +177,7 @@ void write(level l, std::string_view msg, std::initializer_list<field> fields) {
     for (const auto& f : fields) append_field(w, s, f);
     w.end_object();
   } else {
-    auto secs = std::chrono::system_clock::to_time_t(now);
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char ts[40];
-    std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-    line += ts;
-    char frac[8];
-    std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms));
-    line += frac;
+    line += time_format::rfc3339_millis(now);
     line += '\t';
     line += level_name(l, true);
     line += "\tbaton-percipio\t";

@@ -7,18 +7,12 @@
 
 #include <fmt/format.h>
 
+#include "baton_percipio/core/time_format.hpp"
+
 namespace bp::fake_c1::detail {
 namespace {
 
-std::string utc_now() {
-  auto now = std::chrono::system_clock::now();
-  auto secs = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-}
+std::string utc_now() { return time_format::rfc3339_millis(std::chrono::system_clock::now()); }
 
 }  // namespace
 

@@ -3,35 +3,24 @@
 namespace bp::httpd {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
-  c = lower(c);
+  c = ascii::to_lower(c);
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return -1;
 }
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 const std::string* request::find_header(std::string_view name) const {
   for (const auto& h : headers) {
-    if (iequals(h.name, name)) return &h.value;
+    if (ascii::iequals(h.name, name)) return &h.value;
   }
   return nullptr;
 }
 
 std::string_view request::header_value(std::string_view name) const {
-  const std::string* v = find_header(name);
-  return v ? std::string_view(*v) : std::string_view();
+  return http::find_header(headers, name).value_or(std::string_view());
 }
 
 std::string percent_decode(std::string_view s) {

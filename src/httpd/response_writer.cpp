@@ -6,29 +6,15 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <array>
-#include <ctime>
+#include <chrono>
 #include <fmt/format.h>
+
+#include "baton_percipio/core/time_format.hpp"
 
 namespace bp::httpd {
 namespace {
 
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-
-std::string http_date() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return std::string(buf, n);
-}
-
-bool has_header(const header_list& headers, std::string_view name) {
-  for (const auto& h : headers) {
-    if (iequals(h.name, name)) return true;
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -72,7 +58,8 @@ std::string response_writer::head(int status, const header_list& headers,
       out += "\r\n";
     }
   }
-  if (!has_header(headers, "date")) out += "Date: " + http_date() + "\r\n";
+  if (!http::find_header(headers, "date"))
+    out += "Date: " + time_format::http_date(std::chrono::system_clock::now()) + "\r\n";
   if (chunked) {
     out += "Transfer-Encoding: chunked\r\n";
   } else if (length) {

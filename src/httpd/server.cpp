@@ -120,15 +120,12 @@ asio::awaitable<void> session(std::shared_ptr<server::state> st, std::shared_ptr
     const request& req = parser.current();
     response_writer w(c->sock, req.keep_alive, [&] { c->set_timeout(st->opts.write_timeout); });
     c->clear_timeout();  // the handler may wait on purpose (latency emulation, stalls)
-    bool failed = false;
     try {
       co_await st->h(req, w);
     } catch (const std::exception& e) {
       bp::log::error("http handler failed", {{"path", req.path}, {"error", e.what()}});
-      failed = true;
     }
     if (!w.started() && !w.aborted()) {
-      (void)failed;
       int status = 500;
       w.set_close();
       co_await w.async_send(status, plain_headers(), status_text(status));

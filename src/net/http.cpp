@@ -2,22 +2,6 @@
 
 namespace bp::net {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto l = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (l(a[i]) != l(b[i])) return false;
-  }
-  return true;
-}
-
-std::optional<std::string_view> find_header(const std::vector<header>& headers, std::string_view name) {
-  for (const auto& h : headers) {
-    if (iequals(h.name, name)) return std::string_view(h.value);
-  }
-  return std::nullopt;
-}
-
 std::optional<std::string_view> response::header_value(std::string_view name) const {
   return find_header(headers, name);
 }

@@ -1,5 +1,7 @@
 #include "baton_percipio/net/http_date.hpp"
 
+#include "baton_percipio/core/ascii.hpp"
+
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -57,14 +59,8 @@ bool split(std::string_view s, std::array<std::string_view, N>& out) {
 
 }  // namespace
 
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::optional<sys_time> parse_http_date(std::string_view text) {
-  text = trim_ows(text);
+  text = ascii::trim(text);
   auto comma = text.find(',');
   int y = 0, mon = 0, d = 0, h = 0, m = 0, s = 0;
   if (comma != std::string_view::npos) {
@@ -101,7 +97,7 @@ std::optional<sys_time> parse_http_date(std::string_view text) {
 }
 
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value, sys_time now) {
-  value = trim_ows(value);
+  value = ascii::trim(value);
   if (value.empty()) return std::nullopt;
   if (value.find_first_not_of("0123456789") == std::string_view::npos) {
     std::uint64_t secs = 0;
@@ -117,7 +113,7 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
 }
 
 std::optional<std::chrono::milliseconds> parse_rate_limit_reset(std::string_view value, sys_time now) {
-  value = trim_ows(value);
+  value = ascii::trim(value);
   double v = 0;
   auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
   if (value.empty() || ec != std::errc{} || p != value.data() + value.size() || !(v >= 0)) return std::nullopt;

@@ -1,19 +1,13 @@
 #include <algorithm>
 #include <string>
 
+#include "baton_percipio/core/ascii.hpp"
 #include "baton_percipio/net/error.hpp"
 #include "baton_percipio/net/http_date.hpp"
 #include "baton_percipio/net/retry.hpp"
 
 namespace bp::net {
 namespace {
-
-std::optional<std::string_view> find(std::span<const header> hs, std::string_view name) {
-  for (const auto& h : hs) {
-    if (iequals(h.name, name)) return std::string_view(h.value);
-  }
-  return std::nullopt;
-}
 
 bool retryable_error(const std::error_code& ec) {
   if (ec.category() == net_category()) {
@@ -103,13 +97,13 @@ decision retry_policy::decide(const attempt_info& info) const {
 
   if (rate_headers_apply) {
     std::optional<std::chrono::milliseconds> server_wait;
-    if (auto v = find(info.headers, "Retry-After")) {
+    if (auto v = find_header(info.headers, "Retry-After")) {
       server_wait = parse_retry_after(*v, info.now);
       if (server_wait) what += ", Retry-After";
     }
     if (!server_wait) {
       for (std::string_view name : {"X-RateLimit-Reset", "RateLimit-Reset"}) {
-        if (auto v = find(info.headers, name)) {
+        if (auto v = find_header(info.headers, name)) {
           server_wait = parse_rate_limit_reset(*v, info.now);
           if (server_wait) {
             what += ", ";
@@ -153,10 +147,10 @@ std::optional<std::chrono::milliseconds> quota_exhausted_wait(std::span<const he
     std::string_view remaining, reset;
   };
   for (const names n : {names{"X-RateLimit-Remaining", "X-RateLimit-Reset"}, names{"RateLimit-Remaining", "RateLimit-Reset"}}) {
-    auto remaining = find(headers, n.remaining);
+    auto remaining = find_header(headers, n.remaining);
     if (!remaining) continue;
-    if (trim_ows(*remaining) != "0") return std::nullopt;  // quota left, or a value we do not understand
-    auto reset = find(headers, n.reset);
+    if (ascii::trim(*remaining) != "0") return std::nullopt;  // quota left, or a value we do not understand
+    auto reset = find_header(headers, n.reset);
     if (!reset) return std::nullopt;
     return parse_rate_limit_reset(*reset, now);
   }

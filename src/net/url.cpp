@@ -3,15 +3,10 @@
 #include <algorithm>
 #include <charconv>
 
+#include "baton_percipio/core/ascii.hpp"
+
 namespace bp::net {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
-  return out;
-}
 
 bool valid_host_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
@@ -21,11 +16,28 @@ std::uint16_t default_port(std::string_view scheme) { return scheme == "https" ?
 
 }  // namespace
 
+std::string url_encode(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+        c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
 std::optional<url> url::parse(std::string_view text) {
   url u;
   auto sep = text.find("://");
   if (sep == std::string_view::npos) return std::nullopt;
-  u.scheme = lower(text.substr(0, sep));
+  u.scheme = ascii::lower(text.substr(0, sep));
   if (u.scheme != "http" && u.scheme != "https") return std::nullopt;
   text.remove_prefix(sep + 3);
   if (auto hash = text.find('#'); hash != std::string_view::npos) text = text.substr(0, hash);
@@ -52,7 +64,7 @@ std::optional<url> url::parse(std::string_view text) {
     host = authority.substr(0, colon);
     if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
   }
-  u.host = lower(host);
+  u.host = ascii::lower(host);
   if (u.host.empty()) return std::nullopt;
   if (authority.front() != '[' && !std::all_of(u.host.begin(), u.host.end(), valid_host_char)) return std::nullopt;
 

@@ -3,25 +3,13 @@
 #include <charconv>
 #include <string>
 
+#include "baton_percipio/core/ascii.hpp"
+
 namespace bp::percipio {
 namespace {
 
-bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
+using ascii::iequals;
+using ascii::trim;
 
 std::optional<std::uint64_t> parse_uint(std::string_view s) noexcept {
   s = trim(s);

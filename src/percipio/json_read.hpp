@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "baton_percipio/core/ascii.hpp"
 #include "baton_percipio/percipio/error.hpp"
 
 namespace bp::percipio::detail {
@@ -42,12 +43,6 @@ struct thread_state {
 };
 thread_state& local_state();
 
-inline std::string_view trim_ws(std::string_view s) noexcept {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 // Copies `in` with every invalid UTF-8 sequence (bad lead or continuation bytes, truncated,
 // overlong, surrogate or above U+10FFFF) replaced by U+FFFD. Structural JSON bytes are ASCII, so
 // the result has the same JSON structure. Upstream data is not always valid UTF-8; one bad name
@@ -79,7 +74,7 @@ inline simdjson::error_code read_text(od::value v, std::string& out) {
     case od::json_type::string: {
       // simdjson 3.0 fails the whole document on a lone surrogate escape: decode those ourselves
       // (the value is left unconsumed, which On-Demand skips).
-      const std::string_view token = trim_ws(v.raw_json_token());
+      const std::string_view token = ascii::trim(v.raw_json_token());
       if (has_surrogate_escape(token)) {
         if (!decode_string_lenient(token, out)) return simdjson::STRING_ERROR;
         return simdjson::SUCCESS;
@@ -91,7 +86,7 @@ inline simdjson::error_code read_text(od::value v, std::string& out) {
     }
     case od::json_type::number:
     case od::json_type::boolean: {
-      out.assign(trim_ws(v.raw_json_token()));
+      out.assign(ascii::trim(v.raw_json_token()));
       return simdjson::SUCCESS;
     }
     default:
@@ -115,16 +110,6 @@ inline simdjson::error_code read_optional_text(od::value v, std::optional<std::s
   return simdjson::SUCCESS;
 }
 
-inline bool iequal_ascii(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (x != b[i]) return false;
-  }
-  return true;
-}
-
 // Booleans also arrive as "true"/"false" strings or 0/1; anything else keeps the default.
 inline simdjson::error_code read_bool(od::value v, bool& out) {
   od::json_type t;
@@ -135,12 +120,12 @@ inline simdjson::error_code read_bool(od::value v, bool& out) {
     case od::json_type::string: {
       std::string_view s;
       if (auto e = v.get_string().get(s)) return e;
-      if (iequal_ascii(s, "true") || s == "1") out = true;
-      else if (iequal_ascii(s, "false") || s == "0") out = false;
+      if (ascii::iequals(s, "true") || s == "1") out = true;
+      else if (ascii::iequals(s, "false") || s == "0") out = false;
       return simdjson::SUCCESS;
     }
     case od::json_type::number: {
-      const std::string_view raw = trim_ws(v.raw_json_token());
+      const std::string_view raw = ascii::trim(v.raw_json_token());
       out = !(raw == "0" || raw == "0.0" || raw == "-0");
       return simdjson::SUCCESS;
     }

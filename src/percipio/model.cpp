@@ -4,6 +4,8 @@
 #include <mutex>
 #include <string>
 
+#include "baton_percipio/core/ascii.hpp"
+
 namespace bp::percipio {
 namespace {
 
@@ -24,15 +26,7 @@ constexpr std::array<std::int8_t, 256> hex_table = [] {
 // Offsets of the 16 digit pairs in the 8-4-4-4-12 text form.
 constexpr std::array<std::uint8_t, 16> uuid_pairs = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (x != b[i]) return false;
-  }
-  return true;
-}
+using ascii::iequals;
 
 // Texts of unlisted status values, guarded by unlisted_mu; an entry never changes once written.
 constexpr std::size_t first_unlisted = static_cast<std::size_t>(activity_status::first_unlisted);

@@ -10,10 +10,10 @@ namespace {
 using namespace detail;
 
 report_state state_of(std::string_view s) noexcept {
-  if (iequal_ascii(s, "pending")) return report_state::pending;
-  if (iequal_ascii(s, "in_progress")) return report_state::in_progress;
-  if (iequal_ascii(s, "processed")) return report_state::processed;
-  if (iequal_ascii(s, "failed")) return report_state::failed;
+  if (ascii::iequals(s, "pending")) return report_state::pending;
+  if (ascii::iequals(s, "in_progress")) return report_state::in_progress;
+  if (ascii::iequals(s, "processed")) return report_state::processed;
+  if (ascii::iequals(s, "failed")) return report_state::failed;
   return report_state::other;
 }
 

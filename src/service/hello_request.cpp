@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "baton_percipio/core/ascii.hpp"
 #include "baton_percipio/sync/mapping.hpp"
 #include "c1/connector/v2/annotation_resource.pb.h"
 
@@ -126,8 +127,7 @@ os_info detect_os_info() {
   os_info o;
   struct utsname u {};
   bool have_uname = ::uname(&u) == 0;
-  std::string sysname = have_uname ? u.sysname : "";
-  std::transform(sysname.begin(), sysname.end(), sysname.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string sysname = ascii::lower(have_uname ? u.sysname : "");
   std::string text = read_file("/etc/os-release");
   if (text.empty()) text = read_file("/usr/lib/os-release");
   os_release rel = parse_os_release(text);

@@ -18,6 +18,7 @@
 #include <optional>
 #include <stop_token>
 
+#include "baton_percipio/core/ascii.hpp"
 #include "baton_percipio/core/deadline.hpp"
 #include "baton_percipio/core/log.hpp"
 #include "baton_percipio/net/client.hpp"
@@ -53,14 +54,6 @@ void append_form_value(std::string& out, std::string_view v) {
       out += hex[c & 0xF];
     }
   }
-}
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
 }
 
 // Printable ASCII only, at most 200 characters, registered secrets removed: server text that goes
@@ -260,7 +253,7 @@ struct token_source::impl {
     bp::log::add_secret(reply->access_token);
     if (!token.empty() && token != reply->access_token) bp::log::remove_secret(token);  // replaced
     token = reply->access_token;
-    std::string type = reply->token_type.empty() || iequals_ascii(reply->token_type, "bearer") ? "Bearer" : reply->token_type;
+    std::string type = reply->token_type.empty() || ascii::iequals(reply->token_type, "bearer") ? "Bearer" : reply->token_type;
     cached = type + " " + reply->access_token;
     expires_at = started + std::chrono::seconds(reply->expires_in);
     bp::log::debug("ConductorOne access token obtained", {{"expires_in_seconds", reply->expires_in}});

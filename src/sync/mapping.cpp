@@ -3,14 +3,12 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "baton_percipio/core/ascii.hpp"
+
 namespace bp::sync {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
-}
+using ascii::iequals;
 
 // The .proto limits (display names 1024 bytes, descriptions 2048): longer values are cut at a UTF-8
 // character boundary so baton-sdk's request validation never rejects a record.

@@ -22,7 +22,6 @@ class pair_table {
     return states_[i];
   }
   std::size_t size() const { return size_; }
-  std::size_t memory_bytes() const { return keys_.size() * 9; }
 
  private:
   static constexpr std::uint64_t empty_key = ~0ULL;

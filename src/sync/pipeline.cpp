@@ -296,25 +296,25 @@ class pipeline::impl {
       ++mapped_rows_;
       auto& state = pairs_.at(u, c);
       if (state >= static_cast<std::uint8_t>(slot)) continue;
-      pid_.clear();
+      principal_id_.clear();
       if (auto t = user_text_.find(u); t != user_text_.end()) {
-        pid_ = t->second;
+        principal_id_ = t->second;
       } else {
-        row.user.append_to(pid_);
+        row.user.append_to(principal_id_);
       }
       const auto& entry = course_entries_[c];
       if (state == static_cast<std::uint8_t>(grant_slot::in_progress)) {
         // A completed row beats an earlier in_progress one: the pair keeps only the completed grant.
         const auto& ip = entry.in_progress;
-        grants_.add_remove_grant(c1z::make_grant_id(ip.entitlement_id(), user_type, pid_));
+        grants_.add_remove_grant(c1z::make_grant_id(ip.entitlement_id(), user_type, principal_id_));
         --s_.grants_in_progress;
         ++s_.grants_upgraded;
       }
       state = static_cast<std::uint8_t>(slot);
       const auto& enc = entry.encoder(slot);
       auto& arena = grants_.arena();
-      auto a = enc.append(arena, user_type, pid_);
-      grants_.add_grant(enc.resource_type(), enc.resource_id(), enc.entitlement_id(), user_type, pid_,
+      auto a = enc.append(arena, user_type, principal_id_);
+      grants_.add_grant(enc.resource_type(), enc.resource_id(), enc.entitlement_id(), user_type, principal_id_,
                         {static_cast<std::uint32_t>(a.id_offset), static_cast<std::uint32_t>(a.id_size)},
                         {static_cast<std::uint32_t>(a.offset), static_cast<std::uint32_t>(a.size)});
       if (slot == grant_slot::completed) {
@@ -363,7 +363,7 @@ class pipeline::impl {
   detail::pair_table pairs_;
   detail::early_rows early_;
   record_batch grants_;
-  std::string pid_;
+  std::string principal_id_;  // the grant principal's user id, reused across rows
 };
 
 pipeline::pipeline(const options& opts, percipio::api_client& api, batch_channel& ch, summary& s,

@@ -1,4 +1,4 @@
-#include "inspect_command.hpp"
+#include "baton_percipio/cli/inspect_command.hpp"
 
 #include <doctest/doctest.h>
 

@@ -13,7 +13,7 @@
 
 #include "baton_percipio/cli/config.hpp"
 #include "deploy/deploy_files.hpp"
-#include "deploy/yaml_subset.hpp"
+#include "deploy/yaml_doc.hpp"
 
 using bp::test::yaml::node;
 

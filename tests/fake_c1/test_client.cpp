@@ -18,6 +18,7 @@
 #include <stdexcept>
 
 #include "baton_percipio/fake_c1/credentials.hpp"
+#include "baton_percipio/net/url.hpp"
 
 namespace bp::fake_c1_test {
 
@@ -75,24 +76,7 @@ std::string sdk_assertion(const fake_c1::client_credentials& c, std::int64_t now
   return sign_jws(c.private_seed, header, payload);
 }
 
-namespace {
-
-std::string url_encode(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      static constexpr char d[] = "0123456789ABCDEF";
-      out += '%';
-      out += d[c >> 4];
-      out += d[c & 15];
-    }
-  }
-  return out;
-}
-
-}  // namespace
+using bp::net::url_encode;
 
 std::string form_body(std::string_view client_id, std::string_view assertion, std::string_view grant_type,
                       std::string_view assertion_type) {

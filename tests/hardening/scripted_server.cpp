@@ -16,6 +16,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "baton_percipio/core/ascii.hpp"
 #include "baton_percipio/net/detail/response_parser.hpp"
 
 namespace bp::hardening {
@@ -25,12 +26,7 @@ namespace {
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("scripted_server: " + what); }
 
 bool iequal_prefix(std::string_view line, std::string_view name) {
-  if (line.size() < name.size()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(line[i])) != std::tolower(static_cast<unsigned char>(name[i])))
-      return false;
-  }
-  return true;
+  return line.size() >= name.size() && bp::ascii::iequals(line.substr(0, name.size()), name);
 }
 
 std::size_t content_length(std::string_view head) {

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "baton_percipio/core/ascii.hpp"
+
 namespace bp::test {
 
 struct raw_response {
@@ -29,21 +31,13 @@ struct raw_response {
 
   std::string header(std::string_view name) const {
     for (const auto& [k, v] : headers) {
-      if (k.size() == name.size() &&
-          std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-          }))
-        return v;
+      if (bp::ascii::iequals(k, name)) return v;
     }
     return {};
   }
   bool has_header(std::string_view name) const {
     for (const auto& [k, v] : headers) {
-      if (k.size() == name.size() &&
-          std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-          }))
-        return true;
+      if (bp::ascii::iequals(k, name)) return true;
     }
     return false;
   }

@@ -39,6 +39,13 @@ TEST_CASE("url::parse") {
   CHECK_FALSE(url::parse("api.percipio.com/x"));
 }
 
+TEST_CASE("url_encode keeps unreserved characters and percent-encodes every other byte") {
+  CHECK(bp::net::url_encode("AZaz09-_.~") == "AZaz09-_.~");
+  CHECK(bp::net::url_encode("a b/c?d=e&f%") == "a%20b%2Fc%3Fd%3De%26f%25");
+  CHECK(bp::net::url_encode("\xC3\xA9") == "%C3%A9");
+  CHECK(bp::net::url_encode("").empty());
+}
+
 TEST_CASE("loopback hosts") {
   CHECK(is_loopback_host("localhost"));
   CHECK(is_loopback_host("127.0.0.1"));

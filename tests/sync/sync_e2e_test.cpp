@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "baton_percipio/c1z/reader.hpp"
+#include "baton_percipio/core/ascii.hpp"
 #include "baton_percipio/core/log.hpp"
 #include "baton_percipio/fixture/expected_counts.hpp"
 #include "baton_percipio/fixture/generated_tenant.hpp"
@@ -38,14 +39,7 @@ std::string str(simdjson::simdjson_result<simdjson::dom::element> e) {
   return e.get(s) == simdjson::SUCCESS ? std::string(s) : std::string();
 }
 
-std::string lower_trim(std::string s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.pop_back();
-  std::size_t i = 0;
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-  s.erase(0, i);
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+std::string lower_trim(std::string s) { return bp::ascii::lower(bp::ascii::trim(s)); }
 
 // Expectations computed from the recorded JSON with the rules written out once more, independently.
 struct expectations {

@@ -59,7 +59,8 @@ struct entitlement_record {
 
 // "<rt>:<rid>:<slug>" and "<entitlement id>:<principal type>:<principal id>" (spec 7.2, 7.3).
 std::string make_entitlement_id(std::string_view rt, std::string_view rid, std::string_view slug);
-std::string make_grant_id(std::string_view entitlement_id, std::string_view ptype, std::string_view pid);
+std::string make_grant_id(std::string_view entitlement_id, std::string_view principal_type,
+                          std::string_view principal_id);
 
 // Each encoder appends one serialized message to out.
 void encode_resource_type(const resource_type_record& rt, std::string& out);

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "baton_percipio/core/ascii.hpp"
+
 namespace bp::cli {
 
 // 8-4-4-4-12 hex digits, either case.
@@ -44,6 +46,6 @@ bool is_loopback_host(std::string_view host);
 // Comma-separated list: items trimmed, empty items dropped.
 std::vector<std::string> split_list(std::string_view s);
 
-std::string_view trim(std::string_view s);
+using ascii::trim;
 
 }  // namespace bp::cli

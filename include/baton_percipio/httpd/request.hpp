@@ -6,16 +6,15 @@
 #include <utility>
 #include <vector>
 
+#include "baton_percipio/core/ascii.hpp"
+#include "baton_percipio/core/http_header.hpp"
+
 namespace bp::httpd {
 
-struct header {
-  std::string name;
-  std::string value;
-};
-using header_list = std::vector<header>;
-
-// ASCII case-insensitive comparison, as header names require.
-bool iequals(std::string_view a, std::string_view b);
+using http::header;
+using http::header_list;
+// Header names compare ASCII case-insensitively.
+using ascii::iequals;
 
 struct request {
   std::string method;  // "GET", "POST", ...

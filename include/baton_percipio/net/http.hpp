@@ -8,14 +8,13 @@
 #include <system_error>
 #include <vector>
 
+#include "baton_percipio/core/ascii.hpp"
+#include "baton_percipio/core/http_header.hpp"
 #include "baton_percipio/net/url.hpp"
 
 namespace bp::net {
 
-struct header {
-  std::string name;
-  std::string value;
-};
+using http::header;
 
 // Spare bytes kept after response::body so simdjson can parse it in place (SIMDJSON_PADDING).
 inline constexpr std::size_t body_padding = 64;
@@ -47,8 +46,8 @@ using body_sink = std::function<std::error_code(std::string_view chunk)>;
 // slows the sender) instead of piling up in memory. Should finish when the coroutine is cancelled.
 using read_gate = std::function<asio::awaitable<void>()>;
 
-bool iequals(std::string_view a, std::string_view b);
-std::optional<std::string_view> find_header(const std::vector<header>& headers, std::string_view name);
+using ascii::iequals;
+using http::find_header;
 
 namespace detail {
 // The request bytes (request line + headers + body). Adds Host, User-Agent, Accept-Encoding and

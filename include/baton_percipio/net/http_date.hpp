@@ -15,9 +15,6 @@ std::optional<sys_time> parse_http_date(std::string_view text);
 // Retry-After: delta-seconds or an HTTP-date; the wait from now (a past date gives zero).
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value, sys_time now);
 
-// A header value without its surrounding spaces and tabs (RFC 9110 optional whitespace).
-std::string_view trim_ows(std::string_view value);
-
 // X-RateLimit-Reset / RateLimit-Reset: delta seconds, or a Unix epoch time (values above 10^9).
 std::optional<std::chrono::milliseconds> parse_rate_limit_reset(std::string_view value, sys_time now);
 

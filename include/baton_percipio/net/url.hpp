@@ -23,6 +23,10 @@ struct url {
   std::string host_header() const;
 };
 
+// Percent-encodes every byte except RFC 3986 unreserved characters (A-Z a-z 0-9 - _ . ~), so the
+// result is safe as a path segment or a query value.
+std::string url_encode(std::string_view s);
+
 // True for localhost, 127.0.0.0/8 and ::1: the only hosts plain http:// may reach.
 bool is_loopback_host(std::string_view host);
 

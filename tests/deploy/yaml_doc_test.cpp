@@ -1,10 +1,10 @@
-#include "deploy/yaml_subset.hpp"
+#include "deploy/yaml_doc.hpp"
 
 #include <doctest/doctest.h>
 
 using bp::test::yaml::parse;
 
-TEST_CASE("yaml subset: mappings, sequences, items with mappings, scalars and flows") {
+TEST_CASE("yaml doc: mappings in order, sequences, items with mappings, scalars and flows") {
   auto doc = parse(
       "---\n"
       "# comment\n"
@@ -45,13 +45,11 @@ TEST_CASE("yaml subset: mappings, sequences, items with mappings, scalars and fl
   CHECK(doc.at("same_column").items[1].value == "two");
 }
 
-TEST_CASE("yaml subset: what it does not read is an error, not a guess") {
-  CHECK_THROWS(parse("a: 1\n   b: 2\n"));          // stray indentation
-  CHECK_THROWS(parse("a: 1\na: 2\n"));             // duplicate key
-  CHECK_THROWS(parse("a: |\n  text\n"));           // block scalar
-  CHECK_THROWS(parse("a: &anchor x\n"));           // anchor
-  CHECK_THROWS(parse("a: {b: 1}\n"));              // flow mapping
-  CHECK_THROWS(parse("a: \"open\n"));              // unterminated quote
-  CHECK_THROWS(parse("a:\n  - x\n  y: 1\n"));      // sequence then mapping at one level
-  CHECK_THROWS(parse("just words\n"));             // not a mapping
+TEST_CASE("yaml doc: malformed YAML and duplicate keys are errors, not guesses") {
+  CHECK_THROWS(parse("a: 1\n   b: 2\n"));      // stray indentation
+  CHECK_THROWS(parse("a: 1\na: 2\n"));         // duplicate key
+  CHECK_THROWS(parse("a: [1, 2\n"));          // unterminated flow sequence
+  CHECK_THROWS(parse("a: b: c\n"));           // a mapping where a scalar ends
+  CHECK_THROWS(parse("a:\n  - x\n  y: 1\n"));  // sequence then mapping at one level
+  CHECK_FALSE(parse("just words\n").is_map());
 }

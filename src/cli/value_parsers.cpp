@@ -190,23 +190,6 @@ std::string to_string(const http_url& u) {
   return r;
 }
 
-bool is_loopback_host(std::string_view host) {
-  if (host == "localhost" || host == "::1") return true;
-  if (host.substr(0, 4) != "127.") return false;
-  // A dotted quad under 127/8.
-  int parts = 0;
-  std::string_view s = host;
-  while (true) {
-    auto n = take_number(s);
-    if (!n || *n > 255) return false;
-    ++parts;
-    if (s.empty()) break;
-    if (s.front() != '.') return false;
-    s.remove_prefix(1);
-  }
-  return parts == 4;
-}
-
 std::vector<std::string> split_list(std::string_view s) {
   std::vector<std::string> out;
   while (true) {

@@ -1,16 +1,7 @@
 #include "baton_percipio/httpd/request.hpp"
 
 namespace bp::httpd {
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = ascii::to_lower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-}  // namespace
+using ascii::hex_value;
 
 const std::string* request::find_header(std::string_view name) const {
   for (const auto& h : headers) {

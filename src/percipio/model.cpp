@@ -9,17 +9,10 @@
 namespace bp::percipio {
 namespace {
 
-constexpr int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// hex_value by table: two ids per report row, branch-free.
+// ascii::hex_value by table: two ids per report row, branch-free.
 constexpr std::array<std::int8_t, 256> hex_table = [] {
   std::array<std::int8_t, 256> t{};
-  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(hex_value(static_cast<char>(c)));
+  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(ascii::hex_value(static_cast<char>(c)));
   return t;
 }();
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "baton_percipio/core/ascii.hpp"
 #include "deploy/deploy_files.hpp"
 
 namespace {
@@ -30,11 +31,7 @@ struct stage {
   }
 };
 
-std::string trim(std::string s) {
-  s.erase(0, s.find_first_not_of(" \t"));
-  s.erase(s.find_last_not_of(" \t\r") + 1);
-  return s;
-}
+std::string trim(const std::string& s) { return std::string(bp::ascii::trim(s)); }
 
 std::vector<std::string> words(const std::string& s) {
   std::istringstream in(s);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "baton_percipio/core/ascii.hpp"
+#include "baton_percipio/net/url.hpp"
 
 namespace bp::cli {
 
@@ -40,8 +41,8 @@ struct http_url {
 std::optional<http_url> parse_http_url(std::string_view s);
 std::string to_string(const http_url& u);
 
-// 127.0.0.0/8, ::1 and "localhost".
-bool is_loopback_host(std::string_view host);
+// 127.0.0.0/8, ::1 and "localhost" (one definition, in net).
+using net::is_loopback_host;
 
 // Comma-separated list: items trimmed, empty items dropped.
 std::vector<std::string> split_list(std::string_view s);

@@ -8,7 +8,7 @@ namespace {
 
 using k = flag_kind;
 
-constexpr std::array<flag_spec, 21> table{{
+constexpr std::array<flag_spec, 22> table{{
     {"api-token", 0, k::string, "", true, "The Percipio Bearer Token"},
     {"base-url", 0, k::string, "https://api.percipio.com", false,
      "Percipio API base URL, or us / eu for a data centre (plain http only for loopback hosts)"},
@@ -32,6 +32,8 @@ constexpr std::array<flag_spec, 21> table{{
     {"max-report-bytes", 0, k::size, "16G", false, "Largest completion report accepted (K, M, G suffixes)"},
     {"metrics-addr", 0, k::string, "", false, "Serve Prometheus metrics, /healthz and /readyz on HOST:PORT"},
     {"organization-id", 0, k::string, "", true, "The Percipio Organization ID"},
+    {"rate-limit", 0, k::string, "100/20s", false,
+     "Send at most N requests to Percipio in any DURATION, as N/DURATION (e.g. 100/20s, 500/1m); 0: no limit"},
     {"report-lookback", 0, k::duration, "3650d", false, "How far back the completion report reaches (units s, m, h, d, y)"},
     {"report-timeout", 0, k::duration, "6h", false, "How long to wait for the completion report to be ready"},
     {"version", 'v', k::boolean, "", false, "version for baton-percipio"},

@@ -181,6 +181,9 @@ asio::awaitable<std::pair<std::error_code, adaptive_limiter::permit>> adaptive_l
       auto wait = take_token();
       if (wait.count() == 0) {
         ++in_use_;
+        // Queued requests behind us may now wait for the budget's or bucket's next opening
+        // themselves, rather than for the next release.
+        if (token_sleepers_ == 0 && !waiters_.empty()) wake();
         co_return std::pair{std::error_code{}, permit{this}};
       }
       // A slot but no token: sleep until the bucket has one, keeping our turn.

@@ -3,7 +3,7 @@
 // bp::net::client and adaptive limiter, but every body is discarded as it arrives: no parsing,
 // no mapping, no SQLite, no compression. Prints one JSON line on stdout.
 //
-// usage: bench_floor --base-url URL --org ID --token T [--concurrency N] [--rps R] [--burst B]
+// usage: bench_floor --base-url URL --org ID --token T [--concurrency N] [--rate-limit N/DURATION|0]
 //                    [--poll-initial-ms MS] [--page-size N]
 #include <sys/resource.h>
 
@@ -23,6 +23,7 @@
 
 #include <fmt/format.h>
 
+#include "baton_percipio/core/rate_limit.hpp"
 #include "baton_percipio/net/client.hpp"
 #include "baton_percipio/net/limiter.hpp"
 #include "baton_percipio/percipio/headers.hpp"
@@ -37,8 +38,7 @@ using namespace asio::experimental::awaitable_operators;
 struct settings {
   std::string base_url, org, token;
   std::size_t concurrency = 8;
-  double rps = 4;
-  double burst = 20;
+  bp::rate_limit rate_limit = bp::percipio_rate_limit;  // as the sync's default
   std::chrono::milliseconds poll_initial{2000};
   std::size_t page_size = 1000;
 };
@@ -67,8 +67,8 @@ class floor_client {
   static bp::net::limiter_options limiter_options(const settings& s) {
     bp::net::limiter_options o;
     o.max_concurrency = s.concurrency;
-    o.requests_per_second = s.rps;
-    o.burst = s.burst;
+    o.budget_requests = s.rate_limit.requests;
+    o.budget_window = s.rate_limit.window;
     return o;
   }
 
@@ -226,8 +226,11 @@ int main(int argc, char** argv) {
     else if (a == "--org") s.org = v;
     else if (a == "--token") s.token = v;
     else if (a == "--concurrency") s.concurrency = std::strtoul(v, nullptr, 10);
-    else if (a == "--rps") s.rps = std::atof(v);
-    else if (a == "--burst") s.burst = std::atof(v);
+    else if (a == "--rate-limit") {
+      auto r = bp::parse_rate_limit(v);
+      if (!r) die("--rate-limit must be N/DURATION such as 100/20s, or 0");
+      s.rate_limit = *r;
+    }
     else if (a == "--poll-initial-ms") s.poll_initial = std::chrono::milliseconds(std::atol(v));
     else if (a == "--page-size") s.page_size = std::strtoul(v, nullptr, 10);
     else die("unknown flag " + std::string(a));

@@ -1,9 +1,9 @@
 // One full sync through bp::sync::run_sync (the function `baton-percipio` calls), with the options
-// the CLI builds from its defaults except two knobs the CLI does not expose: the client-side pacing
-// (requests per second, burst) and the delay before the first report poll. Benchmarks use it to
-// measure the pipeline rather than the client's deliberate waits. Prints the summary JSON on stdout.
+// the CLI builds from its defaults except the delay before the first report poll, which the CLI does
+// not expose. --rate-limit is the CLI's (N/DURATION, 0 for none; default 100/20s). Benchmarks use it
+// to measure the pipeline rather than the client's deliberate waits. Prints the summary JSON on stdout.
 //
-// usage: bench_sync --base-url URL --org ID --token T -f FILE [--concurrency N] [--rps R] [--burst B]
+// usage: bench_sync --base-url URL --org ID --token T -f FILE [--concurrency N] [--rate-limit N/DURATION|0]
 //                   [--poll-initial-ms MS] [--log-level L] [--overlap-compression on|off]
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "baton_percipio/core/log.hpp"
+#include "baton_percipio/core/rate_limit.hpp"
 #include "baton_percipio/sync/run.hpp"
 
 int main(int argc, char** argv) {
@@ -29,8 +30,14 @@ int main(int argc, char** argv) {
     else if (a == "--token") o.api.token = v;
     else if (a == "-f" || a == "--file") o.destination = v;
     else if (a == "--concurrency") concurrency = std::strtoul(v, nullptr, 10);
-    else if (a == "--rps") o.api.requests_per_second = std::atof(v);
-    else if (a == "--burst") o.api.burst = std::atof(v);
+    else if (a == "--rate-limit") {
+      auto r = bp::parse_rate_limit(v);
+      if (!r) {
+        std::fprintf(stderr, "bench_sync: --rate-limit must be N/DURATION such as 100/20s, or 0\n");
+        return 2;
+      }
+      o.api.rate_limit = *r;
+    }
     else if (a == "--poll-initial-ms") o.api.poll_initial = std::chrono::milliseconds(std::atol(v));
     else if (a == "--log-level") level = v;
     else if (a == "--overlap-compression") o.writer_overlap_compression = std::string_view(v) != "off";

@@ -17,6 +17,7 @@
 
 #include "baton_percipio/cli/value_parsers.hpp"
 #include "baton_percipio/core/json_writer.hpp"
+#include "baton_percipio/core/rate_limit.hpp"
 #include "flag_table.hpp"
 
 namespace bp::cli {
@@ -222,6 +223,13 @@ std::optional<std::string> resolve_settings(const resolver& r, command cmd, cons
   };
   if (auto e = size("max-page-bytes", "64M", c.max_page_bytes)) return e;
   if (auto e = size("max-report-bytes", "16G", c.max_report_bytes)) return e;
+
+  if (auto v = r.get("rate-limit")) {
+    auto s = trim(*v);
+    auto rl = parse_rate_limit(s);
+    if (!rl) return bad("rate-limit", "must be N/DURATION such as 100/20s or 500/1m (units ms, s, m, h), or 0 for none", s);
+    c.rate_limit = *rl;
+  }
 
   if (auto v = r.env("BATON_C1_API_HOST")) c.c1_api_host = std::string(trim(*v));
   if (auto v = r.env("BATON_HOST_ID"); v && !trim(*v).empty()) c.host_id = std::string(trim(*v));

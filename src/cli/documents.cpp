@@ -127,7 +127,8 @@ std::string config_schema_json() {
       {"ca-file", true, false},         {"client-id", false, false},       {"client-secret", false, true},
       {"concurrency", true, false},     {"limited-courses", false, false}, {"log-level", true, false},
       {"max-page-bytes", true, false},  {"max-report-bytes", true, false}, {"organization-id", false, false},
-      {"proxy", true, true},             {"report-lookback", false, false}, {"report-timeout", true, false},
+      {"proxy", true, true},             {"rate-limit", true, false},
+      {"report-lookback", false, false}, {"report-timeout", true, false},
   };
   std::string out;
   json::writer w(out, 2);

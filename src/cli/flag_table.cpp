@@ -35,6 +35,8 @@ constexpr std::array<flag_spec, 22> table{{
     {"proxy", 0, k::string, "", false,
      "http:// proxy (http://[user:password@]host:port) for Percipio and ConductorOne; wins over HTTPS_PROXY, "
      "HTTP_PROXY and ALL_PROXY; NO_PROXY still applies"},
+    {"rate-limit", 0, k::string, "100/20s", false,
+     "Send at most N requests to Percipio in any DURATION, as N/DURATION (e.g. 100/20s, 500/1m); 0: no limit"},
     {"report-lookback", 0, k::duration, "3650d", false, "How far back the completion report reaches (units s, m, h, d, y)"},
     {"report-timeout", 0, k::duration, "6h", false, "How long to wait for the completion report to be ready"},
     {"version", 'v', k::boolean, "", false, "version for baton-percipio"},

@@ -18,6 +18,7 @@ sync::options make_sync_options(const config& cfg) {
   o.api.concurrency = static_cast<std::size_t>(cfg.concurrency);
   o.api.report_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.report_timeout);
   o.api.report_lookback = cfg.report_lookback;
+  o.api.rate_limit = cfg.rate_limit;
   o.http.ca_file = cfg.ca_file;
   o.http.proxy = cfg.proxy;
   o.http.max_body_bytes = static_cast<std::size_t>(cfg.max_page_bytes);

@@ -33,6 +33,8 @@ adaptive_limiter::adaptive_limiter(asio::any_io_executor ex, limiter_options opt
   tokens_ = opts_.initial_tokens >= 0 ? std::min(opts_.initial_tokens, opts_.burst)
                                       : std::clamp(opts_.requests_per_second, 1.0, opts_.burst);
   last_refill_ = now();
+  if (opts_.budget_window <= bp::steady_clock::duration::zero()) opts_.budget_requests = 0;
+  budget_ = static_cast<double>(opts_.budget_requests);
 }
 
 adaptive_limiter::~adaptive_limiter() {
@@ -46,6 +48,23 @@ bp::steady_clock::time_point adaptive_limiter::now() const {
 std::size_t adaptive_limiter::limit() const {
   auto l = static_cast<std::size_t>(std::floor(window_));
   return l == 0 ? 1 : l;
+}
+
+std::size_t adaptive_limiter::budget() const {
+  if (!has_budget()) return 0;
+  auto b = static_cast<std::size_t>(std::floor(budget_));
+  return b == 0 ? 1 : b;
+}
+
+std::size_t adaptive_limiter::cap() const { return has_budget() ? std::min(limit(), budget()) : limit(); }
+
+void adaptive_limiter::forget_expired(bp::steady_clock::time_point t) {
+  while (!released_.empty() && released_.front() + opts_.budget_window <= t) released_.pop_front();
+}
+
+std::size_t adaptive_limiter::budget_used() {
+  forget_expired(now());
+  return in_use_ + released_.size();
 }
 
 double adaptive_limiter::burst() const {
@@ -69,6 +88,17 @@ double adaptive_limiter::tokens() {
 bp::steady_clock::duration adaptive_limiter::take_token() {
   const auto t = now();
   if (t < hold_until_) return hold_until_ - t;
+  if (has_budget()) {
+    forget_expired(t);
+    const std::size_t used = in_use_ + released_.size();
+    if (used >= budget()) {
+      // Room once enough of the released requests have aged out. Callers hold a free slot, so
+      // in_use_ < budget() and the one to wait for is among the released.
+      const std::size_t k = used - budget();
+      if (k >= released_.size()) return opts_.budget_window;  // not reached; a bounded wait regardless
+      return released_[k] + opts_.budget_window - t;
+    }
+  }
   if (opts_.requests_per_second <= 0) return {};
   refill(t);
   if (tokens_ >= 1.0) {
@@ -82,7 +112,7 @@ bp::steady_clock::duration adaptive_limiter::take_token() {
 
 void adaptive_limiter::wake() {
   // Wake as many queued waiters as there are free slots; each re-checks when it runs.
-  std::size_t free = in_use_ < limit() ? limit() - in_use_ : 0;
+  std::size_t free = in_use_ < cap() ? cap() - in_use_ : 0;
   while (free > 0 && !waiters_.empty()) {
     waiter* w = waiters_.front();
     waiters_.pop_front();
@@ -94,6 +124,13 @@ void adaptive_limiter::wake() {
 
 void adaptive_limiter::release_one() {
   if (in_use_ > 0) --in_use_;
+  if (has_budget()) {
+    // The server saw the request by now at the latest. Kept in order; a clock that went back
+    // counts the request later, never earlier.
+    auto t = now();
+    if (!released_.empty()) t = std::max(t, released_.back());
+    released_.push_back(t);
+  }
   wake();
 }
 
@@ -102,6 +139,7 @@ void adaptive_limiter::on_rate_limited(bp::steady_clock::duration pause, std::ui
     ++epoch_;
     window_ = std::max(1.0, std::floor(window_ / 2.0));
     rate_ = std::max(opts_.min_requests_per_second, rate_ / 2.0);
+    budget_ = std::max(1.0, std::floor(budget_ / 2.0));
   }
   hold_for(pause);  // what we thought we had, the server did not
 }
@@ -115,13 +153,17 @@ void adaptive_limiter::hold_for(bp::steady_clock::duration pause) {
 }
 
 void adaptive_limiter::on_success() {
-  auto before = limit();
+  auto before = cap();
   window_ = std::min(static_cast<double>(opts_.max_concurrency), window_ + 1.0 / std::floor(window_));
+  if (has_budget() && budget_ < static_cast<double>(opts_.budget_requests)) {
+    const double max = static_cast<double>(opts_.budget_requests);
+    budget_ = std::min(max, budget_ + std::max(1.0, max * opts_.rate_increase) / std::floor(budget_));
+  }
   if (rate_ < opts_.requests_per_second) {
     refill(now());  // tokens so far at the old rate
     rate_ = std::min(opts_.requests_per_second, rate_ + opts_.requests_per_second * opts_.rate_increase);
   }
-  if (limit() > before) wake();
+  if (cap() > before) wake();
 }
 
 adaptive_limiter::permit adaptive_limiter::try_acquire() {
@@ -139,6 +181,9 @@ asio::awaitable<std::pair<std::error_code, adaptive_limiter::permit>> adaptive_l
       auto wait = take_token();
       if (wait.count() == 0) {
         ++in_use_;
+        // Queued requests behind us may now wait for the budget's or bucket's next opening
+        // themselves, rather than for the next release.
+        if (token_sleepers_ == 0 && !waiters_.empty()) wake();
         co_return std::pair{std::error_code{}, permit{this}};
       }
       // A slot but no token: sleep until the bucket has one, keeping our turn.

@@ -44,8 +44,8 @@ struct api_client::impl {
   static net::limiter_options limiter_opts(const client_config& c) {
     net::limiter_options o;
     o.max_concurrency = std::max<std::size_t>(1, c.concurrency);
-    o.requests_per_second = c.requests_per_second;
-    o.burst = c.burst;
+    o.budget_requests = c.rate_limit.requests;
+    o.budget_window = c.rate_limit.window;
     return o;
   }
 

@@ -396,3 +396,21 @@ TEST_CASE("a short token does not garble other text") {
   CHECK(error_of({"--api-token", "x", "--organization-id", "x"}, {}) ==
         R"(error: --organization-id / BATON_ORGANIZATION_ID must be a UUID, got "[REDACTED]")");
 }
+
+TEST_CASE("--rate-limit / BATON_RATE_LIMIT: N/DURATION, 0 for none, Percipio's 100/20s by default") {
+  CHECK(parse({}, base_env()).cfg.rate_limit == bp::rate_limit{100, 20s});
+  CHECK(parse({"--rate-limit", "500/1m"}, base_env()).cfg.rate_limit == bp::rate_limit{500, 1min});
+  CHECK(parse({"--rate-limit=5/500ms"}, base_env()).cfg.rate_limit == bp::rate_limit{5, 500ms});
+  CHECK_FALSE(parse({"--rate-limit", "0"}, base_env()).cfg.rate_limit.enabled());
+  auto env = base_env();
+  env["BATON_RATE_LIMIT"] = "50/10s";
+  CHECK(parse({}, env).cfg.rate_limit == bp::rate_limit{50, 10s});
+  CHECK(parse({"--rate-limit", "0"}, env).cfg.rate_limit == bp::rate_limit{});  // the flag wins
+  const std::string expect =
+      "must be N/DURATION such as 100/20s or 500/1m (units ms, s, m, h), or 0 for none, got ";
+  CHECK(error_of({"--rate-limit", "100"}) == "error: --rate-limit / BATON_RATE_LIMIT " + expect + R"("100")");
+  CHECK(error_of({"--rate-limit", "100/20"}) == "error: --rate-limit / BATON_RATE_LIMIT " + expect + R"("100/20")");
+  CHECK(error_of({"--rate-limit", "0/20s"}) == "error: --rate-limit / BATON_RATE_LIMIT " + expect + R"("0/20s")");
+  env["BATON_RATE_LIMIT"] = "fast";
+  CHECK(error_of({}, env) == "error: --rate-limit / BATON_RATE_LIMIT " + expect + R"("fast")");
+}

@@ -101,7 +101,7 @@ TEST_CASE("config schema JSON lists the accepted fields sorted by name") {
   CHECK(names == std::vector<std::string>{"api-token", "base-url", "c1z-temp-dir", "ca-file", "client-id",
                                           "client-secret", "concurrency", "limited-courses", "log-level",
                                           "max-page-bytes", "max-report-bytes", "organization-id", "proxy",
-                                          "report-lookback", "report-timeout"});
+                                          "rate-limit", "report-lookback", "report-timeout"});
   simdjson::dom::array fields = doc["fields"];
   simdjson::dom::element token = fields.at(0);
   CHECK(keys(token) == std::vector<std::string>{"name", "description", "isRequired", "isSecret", "stringField"});
@@ -139,7 +139,8 @@ TEST_CASE("usage lists every flag with its environment variable") {
   std::string u = usage_text();
   for (auto flag : {"api-token", "base-url", "c1z-temp-dir", "ca-file", "client-id", "client-secret", "concurrency",
                     "file", "file-mode", "interval", "limited-courses", "log-format", "log-level", "max-page-bytes",
-                    "max-report-bytes", "metrics-addr", "organization-id", "proxy", "report-lookback", "report-timeout"}) {
+                    "max-report-bytes", "metrics-addr", "organization-id", "proxy", "rate-limit", "report-lookback",
+                    "report-timeout"}) {
     CHECK_MESSAGE(u.find(std::string("--") + flag + " ") != std::string::npos, flag);
     CHECK_MESSAGE(u.find("($" + env_var_name(flag) + ")") != std::string::npos, flag);
   }

@@ -89,7 +89,7 @@ inline sync::options fast_options(const std::string& base_url, const fs::path& d
   o.api.token = fixture::demo_token;
   o.api.concurrency = 4;
   o.api.page_size = 20;
-  o.api.requests_per_second = 0;
+  o.api.rate_limit = {};
   o.api.retry.max_attempts = 4;
   o.api.retry.base_delay = std::chrono::milliseconds(1);
   o.api.retry.max_delay = std::chrono::milliseconds(4);

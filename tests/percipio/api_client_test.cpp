@@ -175,7 +175,7 @@ client_config test_config(const std::string& base) {
   c.token = token;
   c.concurrency = 4;
   c.page_size = 100;
-  c.requests_per_second = 0;
+  c.rate_limit = {};
   c.retry.base_delay = std::chrono::milliseconds(1);
   c.retry.max_delay = std::chrono::milliseconds(4);
   c.retry.rate_limit_base = std::chrono::milliseconds(1);

@@ -42,7 +42,7 @@ client_config config_for(const fx::background_server& s) {
   c.org_id = fx::demo_org_id;
   c.token = fx::demo_token;
   c.concurrency = 4;
-  c.requests_per_second = 0;
+  c.rate_limit = {};
   c.retry.max_attempts = 8;
   c.retry.base_delay = std::chrono::milliseconds(1);
   c.retry.max_delay = std::chrono::milliseconds(4);
@@ -266,4 +266,21 @@ TEST_CASE("fixture: report FAILED and wrong token") {
   CHECK(w.users_err->message.find("not-the-token") == std::string::npos);
   REQUIRE(w.report_err);
   CHECK(w.report_err->code == errc::auth_failed);
+}
+
+TEST_CASE("fixture: a client budget equal to the server's window (N per DURATION) gets no 429") {
+  auto t = tenant(3100, 1500, 2000);  // about ten requests: more than three windows' worth
+  fx::options o;
+  o.rate_window_requests = 3;
+  o.rate_window = std::chrono::milliseconds(150);
+  fx::background_server s(t, o);
+  auto cfg = config_for(s);
+  cfg.rate_limit = {3, std::chrono::milliseconds(150)};
+  auto r = full_sync(cfg);
+  check_complete(r, *t);
+  CHECK(r.counters.rate_limited == 0);
+  std::size_t limited = 0;
+  for (const auto& e : s.log().entries()) limited += e.status == 429;
+  CHECK(limited == 0);
+  CHECK(s.log().entries().size() > 6);
 }

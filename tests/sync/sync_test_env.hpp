@@ -46,7 +46,7 @@ inline options fast_options(const fixture::background_server& server, const std:
   o.api.token = fixture::demo_token;
   o.api.poll_initial = std::chrono::milliseconds(1);
   o.api.poll_max = std::chrono::milliseconds(5);
-  o.api.requests_per_second = 0;
+  o.api.rate_limit = {};
   o.api.retry.base_delay = std::chrono::milliseconds(1);
   o.api.retry.max_delay = std::chrono::milliseconds(10);
   o.api.retry.rate_limit_base = std::chrono::milliseconds(1);

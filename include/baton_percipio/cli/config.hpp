@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "baton_percipio/cli/exit_codes.hpp"
+#include "baton_percipio/core/rate_limit.hpp"
 #include "baton_percipio/net/proxy_config.hpp"
 
 namespace bp::cli {
@@ -41,6 +42,7 @@ struct config {
   std::string c1z_temp_dir;                  // empty: next to the output file
   std::uint64_t max_page_bytes = 64ULL << 20;
   std::uint64_t max_report_bytes = 16ULL << 30;
+  bp::rate_limit rate_limit = bp::percipio_rate_limit;  // requests 0: no pacing
   // ConductorOne service mode (selected by a non-empty client id).
   std::string client_id;
   std::string client_secret;                 // secret: never printed

@@ -1,14 +1,16 @@
 #pragma once
-// A shared concurrency limiter with AIMD window control and an optional token bucket, so all
-// requests of one service account stay under the server's rate and back off together on 429:
-// a 429 halves the window and the bucket's rate, empties the bucket and holds every request for the
-// server's Retry-After; successes win the window and the rate back additively.
+// A shared concurrency limiter with AIMD window control, an optional request budget (at most N
+// requests in any DURATION, kept as a log of recent requests) and an optional token bucket, so all
+// requests of one service account stay under the server's limit and back off together on 429:
+// a 429 halves the concurrency window, the budget's N and the bucket's rate, empties the bucket and
+// holds every request for the server's Retry-After; successes win them back additively.
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <deque>
 #include <list>
 #include <system_error>
 #include <utility>
@@ -29,7 +31,14 @@ struct limiter_options {
   // Rate regained per success after a 429, as a fraction of requests_per_second: slow, so probing
   // above a server's limit costs few 429s.
   double rate_increase = 1.0 / 32;
-  // Clock used by the token bucket (tests inject a virtual one). Default: steady_clock::now.
+  // Request budget: at most budget_requests permits in any budget_window (0 disables it). A request
+  // counts from when its permit is taken until budget_window after the permit is released (its
+  // response ended or it failed). The server saw the request somewhere in between, so whatever the
+  // network delays, the server never sees more than budget_requests arrivals within budget_window,
+  // and the first budget_requests requests never wait.
+  std::size_t budget_requests = 0;
+  bp::steady_clock::duration budget_window{};
+  // Clock used by the token bucket and the budget (tests inject a virtual one). Default: steady_clock::now.
   std::function<bp::steady_clock::time_point()> clock;
 };
 
@@ -71,14 +80,17 @@ class adaptive_limiter {
 
   // A 429 (or a 503 with rate-limit headers) for a request whose permit was taken at sent_epoch
   // (epoch() then). Every request waits out `pause` (the server's Retry-After, or the backoff
-  // chosen) and the bucket is emptied. Multiplicative decrease (window and rate halve) happens once
+  // chosen) and the bucket is emptied. Multiplicative decrease (window, budget and rate halve) happens once
   // per congestion event: only for a request sent after the last decrease, so a burst of 429s to
   // requests that were in flight together halves once. The default sent_epoch always decreases.
   void on_rate_limited(bp::steady_clock::duration pause = {}, std::uint64_t sent_epoch = ~std::uint64_t{0});
   // The server said its quota is used up until `pause` from now: every request waits, and the bucket
   // starts empty then. No decrease of window or rate: nothing was refused.
   void hold_for(bp::steady_clock::duration pause);
-  void on_success();  // additive increase: about +1 per window of successes, and the rate, up to the max
+  // Additive increase, up to the configured maxima: the window about +1 per window of successes, the
+  // rate by rate_increase of its maximum per success, the budget by about rate_increase of its
+  // maximum (at least 1) per budget's worth of successes.
+  void on_success();
 
   // Counts decreases; compare with on_rate_limited's sent_epoch.
   std::uint64_t epoch() const { return epoch_; }
@@ -91,13 +103,21 @@ class adaptive_limiter {
   std::size_t waiting() const { return waiters_.size(); }
   // Tokens currently in the bucket (after refill); +inf without a bucket.
   double tokens();
+  // Current budget (budget_requests until a 429 lowers it; 0 without a budget) and the requests
+  // that count against it now (in flight, or released less than budget_window ago).
+  std::size_t budget() const;
+  std::size_t budget_used();
 
  private:
   struct waiter;
-  bool slot_free() const { return in_use_ < limit(); }
+  bool has_budget() const { return opts_.budget_requests > 0; }
+  std::size_t cap() const;  // permits allowed in flight at once: the window, and the budget
+  bool slot_free() const { return in_use_ < cap(); }
   double burst() const;  // bucket size at the current rate
-  // Takes a token if one is there (and no pause holds); otherwise the time until one is.
+  // Takes a token if the budget and the bucket have room (and no pause holds); otherwise the time
+  // until they may have.
   bp::steady_clock::duration take_token();
+  void forget_expired(bp::steady_clock::time_point now);
   void refill(bp::steady_clock::time_point now);
   bp::steady_clock::time_point now() const;
   void release_one();
@@ -112,6 +132,8 @@ class adaptive_limiter {
   std::uint64_t epoch_ = 0;
   bp::steady_clock::time_point hold_until_{};  // no permit before this (a server-requested pause)
   bp::steady_clock::time_point last_refill_{};
+  double budget_ = 0;  // current budget: opts_.budget_requests until a 429 lowers it
+  std::deque<bp::steady_clock::time_point> released_;  // release times less than budget_window ago, in order
   std::list<waiter*> waiters_;
   std::size_t token_sleepers_ = 0;
 };

@@ -16,6 +16,7 @@
 #include "baton_percipio/core/deadline.hpp"
 #include "baton_percipio/net/client.hpp"
 #include "baton_percipio/net/limiter.hpp"
+#include "baton_percipio/core/rate_limit.hpp"
 #include "baton_percipio/net/retry.hpp"
 #include "baton_percipio/percipio/error.hpp"
 #include "baton_percipio/percipio/model.hpp"
@@ -31,8 +32,9 @@ struct client_config {
   std::string token;  // kept in memory only; sent as "Authorization: Bearer"; never logged
   std::size_t concurrency = 8;
   std::size_t page_size = 1000;
-  double requests_per_second = 4;  // shared token bucket (spec 8.2); 0 disables it
-  double burst = 20;
+  // Shared request budget: at most N requests in any DURATION (spec 8.1: 100 per 20 s per service
+  // account); disabled (requests 0) means no pacing. The CLI's --rate-limit.
+  bp::rate_limit rate_limit = bp::percipio_rate_limit;
   net::retry_policy retry;
   std::chrono::seconds report_lookback = std::chrono::hours(24 * 3650);
   std::chrono::milliseconds poll_initial{2000};  // first poll after this, then doubling

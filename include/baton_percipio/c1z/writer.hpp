@@ -77,6 +77,11 @@ class writer {
                  std::string_view principal_type, std::string_view principal_id, std::string_view grant_id,
                  std::string_view data);
 
+  // Resources and entitlements are complete: builds their indexes now (with ids_unique, the unique
+  // ones too), which finish() would otherwise build after the last grant. Rows added to them later
+  // are still indexed, one by one. Not interruptible by stop_requested.
+  void index_objects();
+
   // Deletes a grant of this sync by id (a later row superseded it). False when there was none.
   // With ids_unique the delete happens in finish() and this returns true.
   bool remove_grant(std::string_view grant_id);

@@ -20,7 +20,8 @@ struct writer_options {
   std::filesystem::path temp_dir;  // parent of the working directory; empty = destination's directory
   std::size_t batch_size = 10000;  // rows per transaction
   std::uint32_t file_mode = 0600;  // mode of the final file
-  int zstd_level = 3;
+  // Level 1: on the sync's database both faster and no larger than 3 (BENCHMARKS.md); any level reads the same.
+  int zstd_level = 1;
   int zstd_workers = 2;         // compression threads during finish(); 0 = compress on the calling thread
   // SQLite page cache of the working database. Small on purpose: the OS page cache holds the file
   // anyway, and a large SQLite cache made inserts and finish() slower (BENCHMARKS.md) and RSS larger.

@@ -34,19 +34,40 @@ std::string user_id(std::size_t i) {
   return buf;
 }
 
+// Grants in the order the sync writes them: by course id, slug, user id (text), the key order of
+// three of the four grant indexes. Otherwise grouped by course with users in report order.
+bool index_order = false;
+
+bp::c1z::resource_record course_record(std::size_t c) {
+  return {"course", "course-" + std::to_string(c) + "-4087cda2-bc79-4076", "Course " + std::to_string(c) + " (en-US)",
+          "", std::nullopt};
+}
+
 template <typename F>
 void for_each_grant(std::size_t n, F&& f) {
-  // Grants grouped by course, as the report arrives: 20 users per course, two slugs.
+  // 20 users per course, two slugs.
   const std::size_t per_course = 20;
   std::vector<std::string> user_ids;
   user_ids.reserve(users);
   for (std::size_t i = 0; i < users; ++i) user_ids.push_back(user_id(i));
-  std::size_t done = 0;
-  for (std::size_t c = 0; done < n; ++c) {
-    const bp::c1z::resource_record course{"course", "course-" + std::to_string(c) + "-4087cda2-bc79-4076",
-                                          "Course " + std::to_string(c) + " (en-US)", "", std::nullopt};
-    const bp::c1z::grant_encoder enc(course, c % 2 ? "completed" : "in_progress");
-    for (std::size_t u = 0; u < per_course && done < n; ++u, ++done) f(enc, user_ids[(c * 7919 + u * 104729) % users]);
+  auto user_of = [&](std::size_t c, std::size_t u) -> const std::string& {
+    return user_ids[(c * 7919 + u * 104729) % users];
+  };
+  const std::size_t courses = (n + per_course - 1) / per_course;
+  std::vector<std::size_t> order(courses);
+  for (std::size_t c = 0; c < courses; ++c) order[c] = c;
+  if (index_order) {
+    std::vector<std::string> ids(courses);
+    for (std::size_t c = 0; c < courses; ++c) ids[c] = course_record(c).id;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ids[a] < ids[b]; });
+  }
+  std::vector<const std::string*> members;
+  for (const std::size_t c : order) {
+    const bp::c1z::grant_encoder enc(course_record(c), c % 2 ? "completed" : "in_progress");
+    members.clear();
+    for (std::size_t u = 0; u < per_course && c * per_course + u < n; ++u) members.push_back(&user_of(c, u));
+    if (index_order) std::sort(members.begin(), members.end(), [](auto* a, auto* b) { return *a < *b; });
+    for (const auto* uid : members) f(enc, *uid);
   }
 }
 
@@ -159,10 +180,12 @@ int main(int argc, char** argv) {
   const bool keep = argc > 3 && std::string(argv[3]) == "--keep";
   // BP_BENCH_ONLY_UNIQUE=1: only the last two tables; BP_BENCH_PAGE_SIZE: their page size.
   const bool only_unique = std::getenv("BP_BENCH_ONLY_UNIQUE") != nullptr;
+  // BP_BENCH_ONLY_ORDER=1: only the last table (grant order).
+  const bool only_order = std::getenv("BP_BENCH_ONLY_ORDER") != nullptr;
   page_size_arg = std::getenv("BP_BENCH_PAGE_SIZE") ? static_cast<std::uint32_t>(std::atoi(std::getenv("BP_BENCH_PAGE_SIZE"))) : 4096;
   std::printf("grants=%zu dir=%s (median of 3 runs)\n", n, dir.c_str());
   std::printf("user resource encode (record built + encoded): %.0f records/s\n", user_encode_rate(200'000));
-  if (!only_unique) {  // batch sizes and cache sizes, at 4 KiB pages
+  if (!only_unique && !only_order) {  // batch sizes and cache sizes, at 4 KiB pages
     std::printf("%8s %14s %14s %11s %8s %10s %14s %8s %8s\n", "batch", "encode rows/s", "insert rows/s", "finalize s",
                 "index s", "compress s", "total rows/s", "db MiB", "c1z MiB");
     for (const std::size_t batch : {1'000, 10'000, 100'000}) {
@@ -182,18 +205,30 @@ int main(int argc, char** argv) {
   }
   // The grants' unique index kept during inserts (INSERT OR IGNORE needs it) or built by finish()
   // (writer_options::ids_unique, what the sync uses).
-  std::printf("%14s %14s %11s %8s %10s %14s\n", "unique index", "insert rows/s", "finalize s", "index s", "compress s",
-              "total rows/s");
-  for (const bool deferred : {false, true}) {
-    print_variant(deferred ? "at finish" : "live", n,
-                  median_of_3([&] { return run(n, 20'000, dir, false, 16, deferred, page_size_arg); }));
+  if (!only_order) {
+    std::printf("%14s %14s %11s %8s %10s %14s\n", "unique index", "insert rows/s", "finalize s", "index s", "compress s",
+                "total rows/s");
+    for (const bool deferred : {false, true}) {
+      print_variant(deferred ? "at finish" : "live", n,
+                    median_of_3([&] { return run(n, 20'000, dir, false, 16, deferred, page_size_arg); }));
+    }
+    // finish(): the table pages compressed while the indexes build (writer_options::overlap_compression,
+    // the default) or the whole file after them; unique index at finish as above.
+    std::printf("%14s %14s %11s %8s %10s %14s\n", "compression", "insert rows/s", "finalize s", "index s", "compress s",
+                "total rows/s");
+    for (const bool overlap : {false, true}) {
+      print_variant(overlap ? "during index" : "after index", n,
+                    median_of_3([&] { return run(n, 20'000, dir, false, 16, true, page_size_arg, overlap); }));
+    }
   }
-  // finish(): the table pages compressed while the indexes build (writer_options::overlap_compression,
-  // the default) or the whole file after them; unique index at finish as above.
-  std::printf("%14s %14s %11s %8s %10s %14s\n", "compression", "insert rows/s", "finalize s", "index s", "compress s",
+  // Grants in report order, or in the indexes' key order (what the sync writes); as the sync: unique
+  // index at finish, compression during the index builds.
+  std::printf("%14s %14s %11s %8s %10s %14s\n", "grant order", "insert rows/s", "finalize s", "index s", "compress s",
               "total rows/s");
-  for (const bool overlap : {false, true}) {
-    print_variant(overlap ? "during index" : "after index", n,
-                  median_of_3([&] { return run(n, 20'000, dir, false, 16, true, page_size_arg, overlap); }));
+  for (const bool sorted : {false, true}) {
+    index_order = sorted;
+    print_variant(sorted ? "index order" : "report order", n,
+                  median_of_3([&] { return run(n, 20'000, dir, false, 16, true, page_size_arg, true); }));
   }
+  index_order = false;
 }

@@ -55,6 +55,21 @@ CREATE UNIQUE INDEX IF NOT EXISTS idx_grants_external_sync_v1
   ON v1_grants (external_id, sync_id);
 )sql";
 
+// Every index of resources and entitlements: writer::index_objects() builds them before the grants
+// are complete (finish() then skips them: IF NOT EXISTS).
+inline constexpr std::string_view object_index_sql = R"sql(
+CREATE INDEX IF NOT EXISTS idx_resources_resource_type_id_v1
+  ON v1_resources (resource_type_id);
+CREATE INDEX IF NOT EXISTS idx_resources_external_sync_v1
+  ON v1_resources (parent_resource_type_id, parent_resource_id);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_resources_parent_resource_id_v1
+  ON v1_resources (external_id, sync_id);
+CREATE INDEX IF NOT EXISTS idx_entitlements_resource_id_v1
+  ON v1_entitlements (resource_type_id, resource_id);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_entitlements_external_sync_v1
+  ON v1_entitlements (external_id, sync_id);
+)sql";
+
 // Built by finish() after the last row.
 inline constexpr std::string_view deferred_index_sql = R"sql(
 CREATE INDEX IF NOT EXISTS idx_resources_resource_type_id_v1

@@ -446,6 +446,13 @@ bool writer::add_grant(std::string_view resource_type, std::string_view resource
   return ok;
 }
 
+void writer::index_objects() {
+  auto& m = *impl_;
+  m.check_usable();
+  m.commit();
+  m.exec(std::string(detail::object_index_sql).c_str(), "create indexes in");
+}
+
 bool writer::remove_grant(std::string_view grant_id) {
   auto& m = *impl_;
   if (m.opt.ids_unique) {

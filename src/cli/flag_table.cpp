@@ -8,7 +8,7 @@ namespace {
 
 using k = flag_kind;
 
-constexpr std::array<flag_spec, 22> table{{
+constexpr std::array<flag_spec, 23> table{{
     {"api-token", 0, k::string, "", true, "The Percipio Bearer Token"},
     {"base-url", 0, k::string, "https://api.percipio.com", false,
      "Percipio API base URL, or us / eu for a data centre (plain http only for loopback hosts)"},

@@ -1,6 +1,10 @@
 #include "batch_apply.hpp"
 
+#include <chrono>
+
 #include "baton_percipio/c1z/records.hpp"
+#include "baton_percipio/core/deadline.hpp"
+#include "baton_percipio/core/log.hpp"
 #include "baton_percipio/sync/mapping.hpp"
 
 namespace bp::sync::detail {
@@ -21,6 +25,12 @@ void apply(c1z::writer& w, record_batch& b, std::string& buf, std::atomic<std::u
       case row_kind::grant: w.add_grant(f(0), f(1), f(2), f(3), f(4), f(5), f(6)); break;
       case row_kind::remove_grant: w.remove_grant(f(0)); break;
     }
+  }
+  if (b.objects_complete()) {
+    const auto t0 = steady_clock::now();
+    w.index_objects();
+    log::info("resources and entitlements indexed",
+              {{"seconds", std::chrono::duration<double>(steady_clock::now() - t0).count()}});
   }
   rows_written.fetch_add(b.size(), std::memory_order_relaxed);
 }

@@ -22,6 +22,14 @@ class pair_table {
     return states_[i];
   }
   std::size_t size() const { return size_; }
+  // Calls f(user, course, state) for every stored pair, in no particular order.
+  template <class F>
+  void for_each(F&& f) const {
+    for (std::size_t i = 0; i < keys_.size(); ++i) {
+      if (keys_[i] == empty_key) continue;
+      f(static_cast<std::uint32_t>(keys_[i] >> 32), static_cast<std::uint32_t>(keys_[i]), states_[i]);
+    }
+  }
 
  private:
   static constexpr std::uint64_t empty_key = ~0ULL;

@@ -10,6 +10,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <optional>
@@ -23,6 +24,7 @@
 #include "baton_percipio/sync/mapping.hpp"
 #include "baton_percipio/sync/run.hpp"
 #include "early_rows.hpp"
+#include "grant_order.hpp"
 #include "pipeline.hpp"
 #include "pair_table.hpp"
 #include "progress.hpp"
@@ -112,7 +114,7 @@ class pipeline::impl {
   awaitable<void> fetch_users(bp::deadline d) {
     if (!opts_.wants_type(user_type)) {
       users_done_ = prog_.users_done = true;
-      notify_ready();
+      co_await on_listed();
       co_return;
     }
     auto r = co_await api_.async_list_users(
@@ -121,7 +123,7 @@ class pipeline::impl {
     users_done_ = true;
     prog_.users_done = true;
     log::info("users listed", {{"users", s_.users}, {"pages", r->pages}, {"duplicates", s_.duplicate_users}});
-    notify_ready();
+    co_await on_listed();
   }
 
   // De-duplicates here; mapping and encoding happen on the writer thread (record_batch::add_user).
@@ -153,7 +155,7 @@ class pipeline::impl {
   awaitable<void> fetch_courses(bp::deadline d) {
     if (!opts_.wants_type(course_type)) {
       courses_done_ = prog_.courses_done = true;
-      notify_ready();
+      co_await on_listed();
       co_return;
     }
     if (opts_.limited_courses.empty()) {
@@ -177,7 +179,7 @@ class pipeline::impl {
     courses_done_ = true;
     prog_.courses_done = true;
     log::info("courses listed", {{"courses", s_.courses}, {"catalog_items", s_.catalog_items}});
-    notify_ready();
+    co_await on_listed();
   }
 
   awaitable<void> on_courses(const std::vector<percipio::content_item>& items) {
@@ -221,6 +223,17 @@ class pipeline::impl {
     if (users_done_ && courses_done_) ready_.cancel();
   }
 
+  // Once users and courses are both listed, no resource or entitlement follows: the writer indexes
+  // them while the report still streams, instead of in finish().
+  awaitable<void> on_listed() {
+    notify_ready();
+    if (!(users_done_ && courses_done_) || objects_marked_) co_return;
+    objects_marked_ = true;
+    record_batch b;
+    b.mark_objects_complete();
+    co_await send(std::move(b));
+  }
+
   // Until users and courses are known (report rows cannot be mapped before). Throws when cancelled.
   awaitable<void> wait_ready() {
     while (!(users_done_ && courses_done_)) {
@@ -241,9 +254,8 @@ class pipeline::impl {
         d, [this](std::span<const percipio::report_row> rows) -> awaitable<void> { co_await on_rows(rows); });
     if (!r) throw_failure(r.error());
     co_await wait_ready();
-    co_await map_early_rows();
-    co_await send(std::move(grants_));
-    grants_ = record_batch{};
+    map_early_rows();
+    co_await send_grants();
     s_.rows_early_spilled = early_.spilled();
     for (std::size_t i = 0; i < unmapped_by_status_.size(); ++i) {
       if (unmapped_by_status_[i] != 0)
@@ -266,17 +278,18 @@ class pipeline::impl {
       early_.add(rows);
       co_return;
     }
-    co_await map_early_rows();
-    co_await map_rows(rows);
+    map_early_rows();
+    map_rows(rows);
   }
 
-  awaitable<void> map_early_rows() {
+  void map_early_rows() {
     std::vector<percipio::report_row> chunk;
-    while (early_.next(chunk)) co_await map_rows(chunk);
+    while (early_.next(chunk)) map_rows(chunk);
   }
 
-  // Idempotent per (user, course): a re-delivered report (after a failed download) changes nothing.
-  awaitable<void> map_rows(std::span<const percipio::report_row> rows) {
+  // Records each pair's grant in pairs_; the grants are written once the report has ended
+  // (send_grants). Idempotent per (user, course): a re-delivered report changes nothing.
+  void map_rows(std::span<const percipio::report_row> rows) {
     for (const auto& row : rows) {
       const std::uint32_t u = users_.find(row.user);
       if (u == detail::uuid_index::npos) {
@@ -296,39 +309,50 @@ class pipeline::impl {
       ++mapped_rows_;
       auto& state = pairs_.at(u, c);
       if (state >= static_cast<std::uint8_t>(slot)) continue;
-      principal_id_.clear();
-      if (auto t = user_text_.find(u); t != user_text_.end()) {
-        principal_id_ = t->second;
-      } else {
-        row.user.append_to(principal_id_);
-      }
-      const auto& entry = course_entries_[c];
       if (state == static_cast<std::uint8_t>(grant_slot::in_progress)) {
         // A completed row beats an earlier in_progress one: the pair keeps only the completed grant.
-        const auto& ip = entry.in_progress;
-        grants_.add_remove_grant(c1z::make_grant_id(ip.entitlement_id(), user_type, principal_id_));
         --s_.grants_in_progress;
         ++s_.grants_upgraded;
       }
       state = static_cast<std::uint8_t>(slot);
-      const auto& enc = entry.encoder(slot);
-      auto& arena = grants_.arena();
-      auto a = enc.append(arena, user_type, principal_id_);
-      grants_.add_grant(enc.resource_type(), enc.resource_id(), enc.entitlement_id(), user_type, principal_id_,
-                        {static_cast<std::uint32_t>(a.id_offset), static_cast<std::uint32_t>(a.id_size)},
-                        {static_cast<std::uint32_t>(a.offset), static_cast<std::uint32_t>(a.size)});
       if (slot == grant_slot::completed) {
         ++s_.grants_completed;
       } else {
         ++s_.grants_in_progress;
       }
-      if (grants_.size() >= opts_.batch_rows || grants_.bytes() >= (8u << 20)) {
-        prog_.grants = s_.grants();
-        co_await send(std::move(grants_));
-        grants_ = record_batch{};
-      }
     }
     prog_.grants = s_.grants();
+  }
+
+  // One grant per recorded pair, in grant_order (the indexes' key order).
+  awaitable<void> send_grants() {
+    std::vector<std::string_view> course_ids;
+    course_ids.reserve(course_entries_.size());
+    for (const auto& e : course_entries_) course_ids.push_back(e.completed.resource_id());
+    const detail::grant_order order(pairs_, users_, course_ids);
+    pairs_ = detail::pair_table{};  // a re-delivered report cannot come any more
+    // The writer is the slower side here, so the queue stays full: small batches keep it small.
+    const std::size_t batch_rows = std::min<std::size_t>(opts_.batch_rows, 1024);
+    record_batch grants;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const auto g = order[i];
+      principal_id_.clear();
+      if (auto t = user_text_.find(g.user); t != user_text_.end()) {
+        principal_id_ = t->second;
+      } else {
+        g.user_id.append_to(principal_id_);
+      }
+      const auto& enc = course_entries_[g.course].encoder(g.slot);
+      auto a = enc.append(grants.arena(), user_type, principal_id_);
+      grants.add_grant(enc.resource_type(), enc.resource_id(), enc.entitlement_id(), user_type, principal_id_,
+                       {static_cast<std::uint32_t>(a.id_offset), static_cast<std::uint32_t>(a.id_size)},
+                       {static_cast<std::uint32_t>(a.offset), static_cast<std::uint32_t>(a.size)});
+      if (grants.size() >= batch_rows || grants.bytes() >= (1u << 20)) {
+        co_await send(std::move(grants));
+        grants = record_batch{};
+      }
+    }
+    co_await send(std::move(grants));
   }
 
   // Grants are idempotent per pair, but per-row statistics are not: a re-delivered report (after a
@@ -362,8 +386,8 @@ class pipeline::impl {
   std::vector<course_entry> course_entries_;
   detail::pair_table pairs_;
   detail::early_rows early_;
-  record_batch grants_;
-  std::string principal_id_;  // the grant principal's user id, reused across rows
+  bool objects_marked_ = false;  // the writer was told resources and entitlements are complete
+  std::string principal_id_;  // the grant principal's user id, reused across grants
 };
 
 pipeline::pipeline(const options& opts, percipio::api_client& api, batch_channel& ch, summary& s,

@@ -26,7 +26,7 @@ struct row {
 
 class record_batch {
  public:
-  bool empty() const { return rows_.empty() && users_.empty(); }
+  bool empty() const { return rows_.empty() && users_.empty() && !objects_complete_; }
   std::size_t size() const { return rows_.size() + users_.size(); }
   std::size_t bytes() const { return arena_.size(); }
   const std::vector<row>& rows() const { return rows_; }
@@ -65,10 +65,15 @@ class record_batch {
   // f: grant id
   void add_remove_grant(std::string_view grant_id) { rows_.push_back({row_kind::remove_grant, {put(grant_id)}}); }
 
+  // No resource or entitlement follows this batch: the writer may index them now.
+  void mark_objects_complete() { objects_complete_ = true; }
+  bool objects_complete() const { return objects_complete_; }
+
  private:
   std::string arena_;
   std::vector<row> rows_;
   std::vector<percipio::user> users_;
+  bool objects_complete_ = false;
 };
 
 }  // namespace bp::sync::detail

@@ -30,6 +30,13 @@ class uuid_index {
   }
   bool contains(const percipio::uuid& id) const { return find(id) != npos; }
   std::size_t size() const { return size_; }
+  // Calls f(id, value) for every entry, in no particular order.
+  template <class F>
+  void for_each(F&& f) const {
+    for (const slot& s : slots_) {
+      if (s.value != npos) f(s.key, s.value);
+    }
+  }
 
  private:
   struct slot {

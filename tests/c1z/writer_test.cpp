@@ -549,3 +549,50 @@ TEST_CASE("finish compresses the tables during the index builds, and the file re
     CHECK(grants == 3000);
   }
 }
+
+TEST_CASE("index_objects: resources and entitlements indexed before the grants, same file") {
+  scratch_dir dir;
+  const resource_record c{"course", "c-1", "One", "", std::nullopt};
+  std::string buf;
+  for (std::uint32_t page : {4096u, 65536u}) {
+    CAPTURE(page);
+    for (bool early : {false, true}) {
+      auto o = options_for(dir / (early ? "early.c1z" : "plain.c1z"));
+      o.batch_size = 500;
+      o.page_size = page;
+      o.ids_unique = true;
+      writer w(o);
+      w.add_resource("course", c.id, encode_resource(c));
+      w.add_entitlement("course", c.id, "course:c-1:completed", "ent");
+      for (int i = 0; i < 2000; ++i) {
+        const std::string user = "u-" + std::to_string(i);
+        w.add_resource("user", user, encode_resource(resource_record{"user", user, "U", "", std::nullopt}));
+      }
+      if (early) w.index_objects();
+      for (int i = 0; i < 2000; ++i) {
+        const std::string user = "u-" + std::to_string(i);
+        const grant_encoder enc(c, "completed");
+        const auto g = enc.encode(buf, "user", user);
+        w.add_grant(c.type, c.id, enc.entitlement_id(), "user", user, g.id, g.bytes);
+      }
+      w.finish();
+    }
+    decompress_to(dir / "early.c1z", dir / "early.db");
+    decompress_to(dir / "plain.c1z", dir / "plain.db");
+    const db_handle a(dir / "early.db");
+    const db_handle b(dir / "plain.db");
+    for (const char* q : {"SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name",
+                          "SELECT external_id, hex(data) FROM v1_grants ORDER BY id",
+                          "SELECT external_id, hex(data) FROM v1_resources ORDER BY id",
+                          "SELECT count(*) FROM v1_resources INDEXED BY idx_resources_parent_resource_id_v1 "
+                          "WHERE external_id > ''"}) {
+      CHECK(a.rows(q) == b.rows(q));
+    }
+    CHECK(a.one("PRAGMA integrity_check") == "ok");
+    CHECK(a.one("SELECT count(*) FROM v1_resources") == "2001");
+    reader rd(dir / "early.c1z");
+    std::size_t grants = 0;
+    rd.for_each_grant([&](const grant_row&) { ++grants; });
+    CHECK(grants == 2000);
+  }
+}

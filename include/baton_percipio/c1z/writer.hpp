@@ -20,8 +20,12 @@ struct writer_options {
   std::filesystem::path temp_dir;  // parent of the working directory; empty = destination's directory
   std::size_t batch_size = 10000;  // rows per transaction
   std::uint32_t file_mode = 0600;  // mode of the final file
-  int zstd_level = 3;
-  int zstd_workers = 2;         // compression threads during finish(); 0 = compress on the calling thread
+  // Level 1: on the sync's database both faster and no larger than 3 (BENCHMARKS.md); any level reads the same.
+  int zstd_level = 1;
+  // Compression threads during finish(); 0 = one thread (with overlap_compression, the one that
+  // compresses the tables during the index builds). At level 1 one thread keeps up with the index
+  // builds; two workers slowed them down and cost M about 17 MB of peak RSS (BENCHMARKS.md).
+  int zstd_workers = 0;
   // SQLite page cache of the working database. Small on purpose: the OS page cache holds the file
   // anyway, and a large SQLite cache made inserts and finish() slower (BENCHMARKS.md) and RSS larger.
   std::size_t cache_mib = 16;
@@ -76,6 +80,11 @@ class writer {
   bool add_grant(std::string_view resource_type, std::string_view resource_id, std::string_view entitlement_id,
                  std::string_view principal_type, std::string_view principal_id, std::string_view grant_id,
                  std::string_view data);
+
+  // Resources and entitlements are complete: builds their indexes now (with ids_unique, the unique
+  // ones too), which finish() would otherwise build after the last grant. Rows added to them later
+  // are still indexed, one by one. Not interruptible by stop_requested.
+  void index_objects();
 
   // Deletes a grant of this sync by id (a later row superseded it). False when there was none.
   // With ids_unique the delete happens in finish() and this returns true.

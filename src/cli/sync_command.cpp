@@ -19,6 +19,9 @@ sync::options make_sync_options(const config& cfg) {
   o.api.report_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.report_timeout);
   o.api.report_lookback = cfg.report_lookback;
   o.api.rate_limit = cfg.rate_limit;
+  // One history for the process: a daemon's or service mode's consecutive syncs (which reuse these
+  // options) share one --rate-limit window with each other.
+  o.api.budget_history = std::make_shared<net::budget_history>();
   o.http.ca_file = cfg.ca_file;
   o.http.proxy = cfg.proxy;
   o.http.max_body_bytes = static_cast<std::size_t>(cfg.max_page_bytes);

@@ -35,10 +35,23 @@ adaptive_limiter::adaptive_limiter(asio::any_io_executor ex, limiter_options opt
   last_refill_ = now();
   if (opts_.budget_window <= bp::steady_clock::duration::zero()) opts_.budget_requests = 0;
   budget_ = static_cast<double>(opts_.budget_requests);
+  if (opts_.history && has_budget()) {
+    std::lock_guard lock(opts_.history->mu);
+    released_ = opts_.history->released;
+    forget_expired(now());
+  }
 }
 
 adaptive_limiter::~adaptive_limiter() {
   for (auto* w : waiters_) w->timer.cancel();
+  if (opts_.history && has_budget()) {
+    // Permits still out count as released now: their requests have ended with the sync.
+    const auto t = now();
+    for (std::size_t i = 0; i < in_use_; ++i) released_.push_back(t);
+    forget_expired(t);
+    std::lock_guard lock(opts_.history->mu);
+    opts_.history->released = std::move(released_);
+  }
 }
 
 bp::steady_clock::time_point adaptive_limiter::now() const {

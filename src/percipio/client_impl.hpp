@@ -46,6 +46,7 @@ struct api_client::impl {
     o.max_concurrency = std::max<std::size_t>(1, c.concurrency);
     o.budget_requests = c.rate_limit.requests;
     o.budget_window = c.rate_limit.window;
+    o.history = c.budget_history;
     return o;
   }
 

@@ -138,6 +138,35 @@ TEST_CASE("budget: fewer than N requests never wait; instant requests get exactl
   CHECK(lim.budget_used() == 0);
 }
 
+TEST_CASE("budget: a shared history carries one sync's requests into the next sync's window") {
+  asio::io_context io;
+  auto t = time_point(100s);
+  auto opts = budget_on_clock(t, 3, 1s, 8);
+  opts.history = std::make_shared<budget_history>();
+  {
+    adaptive_limiter first(io.get_executor(), opts);
+    for (int i = 0; i < 3; ++i) REQUIRE(first.try_acquire());  // released at once, at 100 s
+  }
+  t += 500ms;
+  {
+    adaptive_limiter second(io.get_executor(), opts);  // the next sync, half a window later
+    CHECK(second.budget_used() == 3);
+    CHECK_FALSE(second.try_acquire());
+    t = time_point(101s);
+    auto p = second.try_acquire();
+    REQUIRE(p);  // the first sync's requests have aged out
+    t += 100ms;
+  }  // destroyed with `p` already released at 101.1 s
+  adaptive_limiter third(io.get_executor(), opts);
+  CHECK(third.budget_used() == 1);
+  t = time_point(102s) + 100ms;
+  CHECK(third.budget_used() == 0);
+  // Without a shared history every limiter starts with a full budget.
+  auto alone = budget_on_clock(t, 3, 1s, 8);
+  adaptive_limiter other(io.get_executor(), alone);
+  CHECK(other.budget_used() == 0);
+}
+
 TEST_CASE("budget: in-flight requests count until their answer ends") {
   asio::io_context io;
   auto t = time_point(100s);

@@ -12,12 +12,23 @@
 #include <functional>
 #include <deque>
 #include <list>
+#include <mutex>
+#include <memory>
 #include <system_error>
 #include <utility>
 
 #include "baton_percipio/core/deadline.hpp"
 
 namespace bp::net {
+
+// Release times of a request budget, handed from one limiter to the next of the same process: the
+// consecutive syncs of a daemon or of service mode then share one window, so back-to-back syncs
+// together stay within N requests per DURATION too. Limiters use it one after another (a sync's
+// limiter reads it when made and writes it when destroyed); the mutex covers threads that differ.
+struct budget_history {
+  std::mutex mu;
+  std::deque<bp::steady_clock::time_point> released;
+};
 
 struct limiter_options {
   std::size_t max_concurrency = 8;
@@ -38,6 +49,8 @@ struct limiter_options {
   // and the first budget_requests requests never wait.
   std::size_t budget_requests = 0;
   bp::steady_clock::duration budget_window{};
+  // Shared with the process's earlier and later limiters (empty: this limiter's requests only).
+  std::shared_ptr<budget_history> history;
   // Clock used by the token bucket and the budget (tests inject a virtual one). Default: steady_clock::now.
   std::function<bp::steady_clock::time_point()> clock;
 };

@@ -35,6 +35,8 @@ struct client_config {
   // Shared request budget: at most N requests in any DURATION (spec 8.1: 100 per 20 s per service
   // account); disabled (requests 0) means no pacing. The CLI's --rate-limit.
   bp::rate_limit rate_limit = bp::percipio_rate_limit;
+  // The budget's recent requests, shared by the consecutive syncs of one process (empty: none).
+  std::shared_ptr<net::budget_history> budget_history;
   net::retry_policy retry;
   std::chrono::seconds report_lookback = std::chrono::hours(24 * 3650);
   std::chrono::milliseconds poll_initial{2000};  // first poll after this, then doubling

@@ -31,8 +31,6 @@ struct stage {
   }
 };
 
-std::string trim(const std::string& s) { return std::string(bp::ascii::trim(s)); }
-
 std::vector<std::string> words(const std::string& s) {
   std::istringstream in(s);
   std::vector<std::string> out;
@@ -51,18 +49,18 @@ std::vector<instruction> parse_dockerfile(const std::string& text) {
   int no = 0;
   while (std::getline(in, line)) {
     ++no;
-    std::string t = trim(line);
+    std::string t(bp::ascii::trim(line));
     if (t.starts_with("#")) continue;  // comments, also between continuation lines
     if (t.empty()) {
       REQUIRE_MESSAGE(pending.empty(), "blank line inside a continued instruction at line ", no);
       continue;
     }
     bool continued = t.ends_with("\\");
-    if (continued) t = trim(t.substr(0, t.size() - 1));
+    if (continued) t = std::string(bp::ascii::trim(std::string_view(t).substr(0, t.size() - 1)));
     pending += (pending.empty() ? "" : " ") + t;
     if (continued) continue;
     auto sp = pending.find(' ');
-    instruction i{pending.substr(0, sp), sp == std::string::npos ? "" : trim(pending.substr(sp + 1))};
+    instruction i{pending.substr(0, sp), sp == std::string::npos ? "" : std::string(bp::ascii::trim(std::string_view(pending).substr(sp + 1)))};
     std::transform(i.keyword.begin(), i.keyword.end(), i.keyword.begin(), ::toupper);
     REQUIRE_MESSAGE(known.count(i.keyword) == 1, "unknown instruction ", i.keyword, " ending at line ", no);
     REQUIRE_MESSAGE(!i.args.empty(), i.keyword, " without arguments at line ", no);

@@ -378,9 +378,11 @@ struct client::impl {
     }
   }
 
-  // Writes the request and reads one response on conn. got_bytes: any response byte arrived.
+  // Writes the request and reads one response on conn. got_bytes: any response byte arrived (at
+  // first_byte_at).
   asio::awaitable<std::error_code> exchange(connection& conn, const std::string& wire, const request& req,
                                             bp::deadline d, detail::response_parser& parser, bool& got_bytes,
+                                            std::optional<std::chrono::steady_clock::time_point>& first_byte_at,
                                             const read_gate& gate) {
     auto [wec, written] = co_await bounded(conn.write(wire), bp::step_deadline(d, opts.t.write));
     if (wec) co_return is_peer_close(wec) ? make_error_code(errc::connection_closed) : wec;
@@ -390,6 +392,7 @@ struct client::impl {
       auto [ec, n] = co_await bounded(conn.read_some(), bp::step_deadline(d, first ? opts.t.first_byte : opts.t.idle_read));
       if (n > 0) {
         bytes_received += n;
+        if (!got_bytes) first_byte_at = std::chrono::steady_clock::now();
         got_bytes = true;
         if (auto pec = parser.feed(std::string_view(conn.buf.data(), n))) co_return pec;
       }
@@ -439,7 +442,7 @@ struct client::impl {
       detail::response_parser::limits lim{opts.max_header_bytes, streaming ? 0 : opts.max_body_bytes};
       parser.start(lim, req.method == "HEAD", sink, opts.accept_gzip);
       bool got_bytes = false;
-      ec = co_await exchange(*l.conn, wire, req, d, parser, got_bytes, gate);
+      ec = co_await exchange(*l.conn, wire, req, d, parser, got_bytes, resp.first_byte_at, gate);
       l.reusable = !ec && parser.keep_alive();
       bool stale = l.reused && !got_bytes && attempt == 0 &&
                    (ec == errc::connection_closed || is_peer_close(ec));

@@ -19,7 +19,20 @@ struct adaptive_limiter::waiter {
 };
 
 void adaptive_limiter::permit::release() {
-  if (owner_ != nullptr) std::exchange(owner_, nullptr)->release_one();
+  if (owner_ != nullptr) {
+    auto* o = std::exchange(owner_, nullptr);
+    // Kept in order: a clock that went back counts the request later, never earlier.
+    auto t = o->now();
+    if (!o->released_.empty()) t = std::max(t, o->released_.back());
+    o->release_one(t);
+  }
+}
+
+void adaptive_limiter::permit::release(bp::steady_clock::time_point answered_at) {
+  if (owner_ != nullptr) {
+    auto* o = std::exchange(owner_, nullptr);
+    o->release_one(std::min(answered_at, o->now()));
+  }
 }
 
 adaptive_limiter::adaptive_limiter(asio::any_io_executor ex, limiter_options opts)
@@ -135,14 +148,13 @@ void adaptive_limiter::wake() {
   }
 }
 
-void adaptive_limiter::release_one() {
+void adaptive_limiter::release_one(bp::steady_clock::time_point counted_from) {
   if (in_use_ > 0) --in_use_;
   if (has_budget()) {
-    // The server saw the request by now at the latest. Kept in order; a clock that went back
-    // counts the request later, never earlier.
-    auto t = now();
-    if (!released_.empty()) t = std::max(t, released_.back());
-    released_.push_back(t);
+    // An answer that began earlier than later releases goes before them: take_token reads the
+    // k-th oldest and forget_expired drops from the front.
+    released_.insert(std::upper_bound(released_.begin(), released_.end(), counted_from), counted_from);
+    forget_expired(now());
   }
   wake();
 }

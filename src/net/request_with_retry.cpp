@@ -27,7 +27,9 @@ asio::awaitable<std::pair<std::error_code, response>> async_request_with_retry(
       }
       ++stats.attempts;
       result = co_await c.async_request(req, d);
-    }  // the permit is released before any backoff wait
+      // The budget counts an answered request from its answer's first byte, not its end.
+      if (result.second.first_byte_at) permit.release(*result.second.first_byte_at);
+    }  // the permit is released before any backoff wait (and before the body is validated)
     auto& [ec, resp] = result;
     stats.bytes_received += resp.body.size();
 

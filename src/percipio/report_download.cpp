@@ -90,6 +90,7 @@ asio::awaitable<void> report_download::download() {
       ++m_.direct_requests;
       out_.sent_epoch = m_.lim.epoch();
       res = co_await m_.http.async_request(std::move(*req), rd_, sink, gate);
+      if (res.second.first_byte_at) permit.release(*res.second.first_byte_at);  // counted from its answer
     }
   }
   out_.ec = res.first;

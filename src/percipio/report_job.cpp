@@ -52,6 +52,7 @@ asio::awaitable<result<std::string>> report_job::post() {
       sent_epoch = m_.lim.epoch();
       ++m_.direct_requests;
       res = co_await m_.http.async_request(std::move(*req), rd_);
+      if (res.second.first_byte_at) permit.release(*res.second.first_byte_at);  // counted from its answer
     }
     auto& [ec, resp] = res;
     m_.direct_bytes += resp.body.size();

@@ -54,9 +54,13 @@ TEST_CASE("keep-alive: two requests share one connection") {
   test::server srv(io, [](const received& r) { return test::ok("hello " + r.target); });
   client c(io.get_executor(), fast_options());
   test::run(io, [&]() -> asio::awaitable<void> {
+    const auto sent = std::chrono::steady_clock::now();
     auto [ec1, r1] = co_await c.async_request(get(srv.url("/a")), soon());
     CHECK_FALSE(ec1);
     CHECK(r1.status == 200);
+    REQUIRE(r1.first_byte_at);
+    CHECK(*r1.first_byte_at >= sent);
+    CHECK(*r1.first_byte_at <= std::chrono::steady_clock::now());
     CHECK(r1.body == "hello /a");
     CHECK(r1.body.capacity() >= r1.body.size() + body_padding);
     auto [ec2, r2] = co_await c.async_request(get(srv.url("/b")), soon());
@@ -94,6 +98,7 @@ TEST_CASE("no reuse after Connection: close, a truncated body or a timeout") {
     CHECK(r2.body == "short");
     auto [e3, r3] = co_await c.async_request(get(srv.url("/stall")), soon());
     CHECK(e3 == errc::timeout);
+    CHECK(r3.first_byte_at);  // answered, though the body never ended
     auto [e4, r4] = co_await c.async_request(get(srv.url("/ok")), soon());
     CHECK_FALSE(e4);
     CHECK(r4.body == "fine");
@@ -112,6 +117,7 @@ TEST_CASE("first-byte timeout, overall deadline and connect timeout") {
     auto t0 = bp::steady_clock::now();
     auto [e1, r1] = co_await c.async_request(get(srv.url("/")), soon());
     CHECK(e1 == errc::timeout);
+    CHECK_FALSE(r1.first_byte_at);  // no answer at all
     // Ended by the 100 ms step, long before the 10 s overall deadline (a margin no slow build misses).
     CHECK(bp::steady_clock::now() - t0 < 5s);
     // The overall deadline bounds the steps too: 80 ms against steps of 2 s each, and a 60 s first byte.

@@ -1,6 +1,7 @@
 // The limiter's request budget (at most N requests in any DURATION) on a virtual clock: the bound
-// holds for any network delay over random request patterns, nothing waits below N, a 429 halves
-// the budget once and successes win it back.
+// holds for any network delay over random request patterns (requests counted until their answer
+// ends, or only until its first byte), nothing waits below N, a 429 halves the budget once and
+// successes win it back.
 #include <doctest/doctest.h>
 
 #include <asio/co_spawn.hpp>
@@ -52,14 +53,16 @@ std::size_t worst_arrivals(const std::vector<span>& spans, bp::steady_clock::dur
 
 struct in_flight {
   adaptive_limiter::permit p;
-  time_point sent, ends;
+  time_point sent, answered, ends;
 };
 
 // Drives the limiter with try_acquire on the virtual clock: requests want to go out at random
 // moments (often in bursts) and take random times to answer; a refused one tries again a little
-// later. Returns every request's [sent, ended].
+// later. With at_first_byte, each answer begins somewhere before it ends and the permit is released
+// with that moment (the server had the request by then). Returns every request's [sent, latest
+// arrival at the server].
 std::vector<span> simulate(std::mt19937& rng, std::size_t n, bp::steady_clock::duration window, std::size_t concurrency,
-                           std::size_t total) {
+                           std::size_t total, bool at_first_byte = false) {
   asio::io_context io;
   auto t = time_point(1000s);
   adaptive_limiter lim(io.get_executor(), budget_on_clock(t, n, window, concurrency));
@@ -76,15 +79,23 @@ std::vector<span> simulate(std::mt19937& rng, std::size_t n, bp::steady_clock::d
                                       [](const in_flight& a, const in_flight& b) { return a.ends < b.ends; });
     if (first_end != flying.end() && (sent == total || first_end->ends <= next_attempt)) {
       t = first_end->ends;
-      first_end->p.release();
-      done.push_back({first_end->sent, t});
+      if (at_first_byte) {
+        first_end->p.release(first_end->answered);
+        done.push_back({first_end->sent, first_end->answered});
+      } else {
+        first_end->p.release();
+        done.push_back({first_end->sent, t});
+      }
       flying.erase(first_end);
       continue;
     }
     t = next_attempt;
     if (auto p = lim.try_acquire()) {
       CHECK(lim.budget_used() <= n);
-      flying.push_back({std::move(p), t, t + bp::steady_clock::duration(latency(rng))});
+      const auto ends = t + bp::steady_clock::duration(latency(rng));
+      const auto answered = t + bp::steady_clock::duration(
+                                    std::uniform_int_distribution<long>(0, (ends - t).count())(rng));
+      flying.push_back({std::move(p), t, answered, ends});
       ++sent;
       next_attempt = t + (burst(rng) ? bp::steady_clock::duration::zero() : bp::steady_clock::duration(gap(rng)));
     } else {
@@ -115,6 +126,59 @@ TEST_CASE("budget: at most N requests in any window, whatever the delays, over r
   }
 }
 
+TEST_CASE("budget: the bound holds for requests counted from their answer's first byte") {
+  std::mt19937 rng(20261203);
+  struct shape {
+    std::size_t n;
+    bp::steady_clock::duration window;
+    std::size_t concurrency;
+  };
+  for (const shape s : {shape{100, 20s, 8}, shape{5, 500ms, 8}, shape{3, 1s, 1}, shape{10, 2s, 64}, shape{1, 1s, 4}}) {
+    for (int round = 0; round < 5; ++round) {
+      CAPTURE(s.n);
+      CAPTURE(round);
+      auto spans = simulate(rng, s.n, s.window, s.concurrency, 6 * s.n + 7, true);
+      CHECK(worst_arrivals(spans, s.window) <= s.n);
+      CHECK(worst_arrivals(spans, s.window) >= std::min<std::size_t>(s.n, s.concurrency));
+    }
+  }
+}
+
+TEST_CASE("budget: an answered request counts from its first byte, in order, never from the future") {
+  asio::io_context io;
+  auto t = time_point(100s);
+  adaptive_limiter lim(io.get_executor(), budget_on_clock(t, 3, 1s, 8));
+  auto a = lim.try_acquire();
+  auto b = lim.try_acquire();
+  auto c = lim.try_acquire();
+  REQUIRE((a && b && c));
+  CHECK_FALSE(lim.try_acquire());
+  t += 5s;                          // a long body: counted while in flight
+  CHECK_FALSE(lim.try_acquire());
+  a.release(time_point(100s) + 100ms);  // its answer began at 100.1 s: out of the window already
+  CHECK(lim.budget_used() == 2);
+  auto d = lim.try_acquire();
+  REQUIRE(d);
+  CHECK_FALSE(lim.try_acquire());
+  b.release();                      // no answer: counts until 106 s
+  c.release(time_point(104s) + 500ms);  // released after b, answered before it: counts until 105.5 s
+  CHECK(lim.budget_used() == 3);
+  t = time_point(105s) + 499ms;
+  CHECK_FALSE(lim.try_acquire());
+  t += 1ms;
+  CHECK(lim.budget_used() == 2);    // c left first, though released last
+  auto e = lim.try_acquire();
+  REQUIRE(e);
+  CHECK_FALSE(lim.try_acquire());
+  d.release(t + 10s);               // a first byte after now (105.5 s) is counted from now
+  t += 499ms;
+  CHECK_FALSE(lim.try_acquire());
+  t += 1ms;                         // 106 s: b has left
+  CHECK(lim.budget_used() == 2);
+  t += 500ms;                       // 106.5 s: d has left too
+  CHECK(lim.budget_used() == 1);
+}
+
 TEST_CASE("budget: fewer than N requests never wait; instant requests get exactly N per window") {
   asio::io_context io;
   auto t = time_point(100s);
@@ -135,6 +199,16 @@ TEST_CASE("budget: fewer than N requests never wait; instant requests get exactl
   CHECK(lim.try_acquire());
   CHECK_FALSE(lim.try_acquire());
   t += 10s;
+  CHECK(lim.budget_used() == 0);
+  // The same with answers marked at their first byte, released much later.
+  std::vector<adaptive_limiter::permit> ps;
+  for (int i = 0; i < 5; ++i) {
+    ps.push_back(lim.try_acquire());
+    REQUIRE(ps.back());
+  }
+  const auto answered = t + 10ms;
+  t += 3s;
+  for (auto& p : ps) p.release(answered);
   CHECK(lim.budget_used() == 0);
 }
 

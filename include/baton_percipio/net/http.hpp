@@ -1,6 +1,7 @@
 #pragma once
 // Request and response values exchanged with bp::net::client.
 #include <asio/awaitable.hpp>
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -32,6 +33,8 @@ struct response {
   std::string body;  // decoded (inflated); capacity() >= size() + body_padding
   // Human-readable detail for a failure (OpenSSL reason, resolver message...). Never holds secrets.
   std::string error_detail;
+  // When the first byte of this answer arrived (none: no answer). The server had the request by then.
+  std::optional<std::chrono::steady_clock::time_point> first_byte_at;
 
   // Case-insensitive; the first matching header.
   std::optional<std::string_view> header_value(std::string_view name) const;

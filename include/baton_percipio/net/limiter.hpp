@@ -43,10 +43,14 @@ struct limiter_options {
   // above a server's limit costs few 429s.
   double rate_increase = 1.0 / 32;
   // Request budget: at most budget_requests permits in any budget_window (0 disables it). A request
-  // counts from when its permit is taken until budget_window after the permit is released (its
-  // response ended or it failed). The server saw the request somewhere in between, so whatever the
-  // network delays, the server never sees more than budget_requests arrivals within budget_window,
-  // and the first budget_requests requests never wait.
+  // counts from when its permit is taken until budget_window after its answer began (the first
+  // response byte, given to permit::release) or, without an answer, after the permit is released.
+  // Either moment comes after the server received the request, which it did after the permit was
+  // taken. So take any budget_window (x - window, x] of server arrivals, and the last permit s of
+  // the requests arriving in it: every one of them was taken by s, and every one still counted at
+  // s, since its count ends a window after its arrival, past x >= s. The limiter admits no permit
+  // while budget_requests count, so the server sees at most budget_requests arrivals in any window,
+  // whatever the network delays; and the first budget_requests requests never wait.
   std::size_t budget_requests = 0;
   bp::steady_clock::duration budget_window{};
   // Shared with the process's earlier and later limiters (empty: this limiter's requests only).
@@ -71,7 +75,12 @@ class adaptive_limiter {
     }
     ~permit() { release(); }
     explicit operator bool() const { return owner_ != nullptr; }
+    // Frees the slot; the budget counts the request until budget_window from now.
     void release();
+    // Frees the slot once the answer is in; the budget counts the request until budget_window after
+    // answered_at (its first response byte arrived; clamped to now). The request's body and its
+    // processing then do not hold the budget.
+    void release(bp::steady_clock::time_point answered_at);
 
    private:
     friend class adaptive_limiter;
@@ -133,7 +142,7 @@ class adaptive_limiter {
   void forget_expired(bp::steady_clock::time_point now);
   void refill(bp::steady_clock::time_point now);
   bp::steady_clock::time_point now() const;
-  void release_one();
+  void release_one(bp::steady_clock::time_point counted_from);  // counted_from <= now()
   void wake();
 
   asio::any_io_executor ex_;
@@ -146,7 +155,9 @@ class adaptive_limiter {
   bp::steady_clock::time_point hold_until_{};  // no permit before this (a server-requested pause)
   bp::steady_clock::time_point last_refill_{};
   double budget_ = 0;  // current budget: opts_.budget_requests until a 429 lowers it
-  std::deque<bp::steady_clock::time_point> released_;  // release times less than budget_window ago, in order
+  // When released requests stopped counting budget_window later (answer begun, or release), less
+  // than budget_window ago, in order.
+  std::deque<bp::steady_clock::time_point> released_;
   std::list<waiter*> waiters_;
   std::size_t token_sleepers_ = 0;
 };

@@ -2,6 +2,7 @@
 // per interval, a failed sync keeps the last good file, stop requests end it promptly, and the
 // metrics endpoint reports what happened.
 #include "daemon.hpp"
+#include "sync_command.hpp"
 
 #include <doctest/doctest.h>
 
@@ -365,4 +366,31 @@ TEST_CASE("note_existing_output: only a non-empty regular file counts") {
   CHECK(reg.ready());
   note_existing_output(reg, dir.path());
   CHECK_FALSE(reg.ready());
+}
+
+TEST_CASE("the daemon's syncs share one request budget history (one --rate-limit window per process)") {
+  scratch_dir dir;
+  bp::cli::config cfg;
+  cfg.file = dir / "out.c1z";
+  const auto opts = make_sync_options(cfg);
+  REQUIRE(opts.api.budget_history != nullptr);
+  stop_signal stop;
+  fake_time ft;
+  ft.sleeps_before_stop = 100;
+  runner_hooks h;
+  ft.attach(h);
+  std::vector<const bp::net::budget_history*> seen;
+  h.run_sync = [&](const bp::sync::options& o, const bp::sync::run_control&, bp::sync::summary*) -> bp::sync::summary {
+    seen.push_back(o.api.budget_history.get());
+    if (seen.size() < 3) throw bp::sync::sync_error(bp::sync::failure_kind::upstream, "HTTP 503");
+    throw bp::sync::sync_error(bp::sync::failure_kind::configuration, "stop here");
+  };
+  capture_sink quiet;
+  sink_guard sg(&quiet);
+  auto res = run_daemon(opts, daemon_settings{}, stop, nullptr, h);
+  CHECK(res.exit_code == exit_config);
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0] == opts.api.budget_history.get());
+  CHECK(seen[1] == seen[0]);
+  CHECK(seen[2] == seen[0]);
 }

@@ -70,6 +70,19 @@ CREATE UNIQUE INDEX IF NOT EXISTS idx_entitlements_external_sync_v1
   ON v1_entitlements (external_id, sync_id);
 )sql";
 
+// Every index of grants: writer::index_grants() builds them when the grants are complete before the
+// end of the sync (finish() then skips them: IF NOT EXISTS).
+inline constexpr std::string_view grant_index_sql = R"sql(
+CREATE UNIQUE INDEX IF NOT EXISTS idx_grants_external_sync_v1
+  ON v1_grants (external_id, sync_id);
+CREATE INDEX IF NOT EXISTS idx_grants_resource_type_id_resource_id_v1
+  ON v1_grants (resource_type_id, resource_id);
+CREATE INDEX IF NOT EXISTS idx_grants_principal_id_v1
+  ON v1_grants (principal_resource_type_id, principal_resource_id);
+CREATE INDEX IF NOT EXISTS idx_grants_entitlement_id_principal_id_v1
+  ON v1_grants (entitlement_id, principal_resource_type_id, principal_resource_id);
+)sql";
+
 // Built by finish() after the last row.
 inline constexpr std::string_view deferred_index_sql = R"sql(
 CREATE INDEX IF NOT EXISTS idx_resources_resource_type_id_v1

@@ -100,12 +100,11 @@ struct writer::impl {
   sqlite3_stmt* ins_res = nullptr;
   sqlite3_stmt* ins_ent = nullptr;
   sqlite3_stmt* ins_grant = nullptr;
-  sqlite3_stmt* del_grant = nullptr;
+  sqlite3_stmt* del_principal = nullptr;
   std::string sync_id;
   std::chrono::system_clock::time_point started;
   std::string discovered_at;  // one timestamp per transaction
   std::string key_buf;        // reused "type:id" for resources
-  std::vector<std::string> removals;  // grant ids to delete in finish() (ids_unique)
   std::size_t in_batch = 0;
   bool in_txn = false;
   bool done = false;  // finished or aborted
@@ -188,23 +187,13 @@ struct writer::impl {
         "INSERT OR IGNORE INTO v1_grants (resource_type_id, resource_id, entitlement_id, "
         "principal_resource_type_id, principal_resource_id, external_id, data, sync_id, discovered_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-    del_grant = prepare_persistent("DELETE FROM v1_grants WHERE external_id = ?1 AND sync_id = ?2");
+    del_principal = prepare_persistent(
+        "DELETE FROM v1_grants WHERE principal_resource_type_id = ?1 AND principal_resource_id = ?2 AND sync_id = ?3");
   }
 
-  // ids_unique: the unique indexes, then the removals they make cheap.
+  // ids_unique: the unique indexes that index_objects()/index_grants() did not build yet.
   void apply_deferred_unique_indexes() {
-    if (!opt.ids_unique) return;
-    exec(std::string(detail::object_unique_index_sql).c_str(), "create indexes in");
-    if (removals.empty()) return;
-    exec("BEGIN", "begin transaction in");
-    for (const auto& id : removals) {
-      bind_text(del_grant, 1, id);
-      bind_text(del_grant, 2, sync_id);
-      if (!step_and_reset(del_grant, "delete from")) ++counts.grants;  // there was none: undo the early count
-    }
-    exec("COMMIT", "commit to");
-    removals.clear();
-    removals.shrink_to_fit();
+    if (opt.ids_unique) exec(std::string(detail::object_unique_index_sql).c_str(), "create indexes in");
   }
 
   void check_usable() const {
@@ -225,17 +214,17 @@ struct writer::impl {
     }
   }
 
-  // Runs a bound INSERT or DELETE; true when it changed a row.
-  bool step_and_reset(sqlite3_stmt* st, std::string_view op) {
+  // Runs a bound INSERT or DELETE; returns how many rows it changed.
+  std::int64_t step_and_reset(sqlite3_stmt* st, std::string_view op) {
     const int rc = sqlite3_step(st);
     const int reset_rc = sqlite3_reset(st);  // repeats a failed step's code: checked after it
     if (rc != SQLITE_DONE) fail_sql(op, rc);
     if (reset_rc != SQLITE_OK) fail_sql("reset a statement of", reset_rc);
-    return sqlite3_changes(db) > 0;
+    return sqlite3_changes64(db);
   }
 
-  bool after_row(sqlite3_stmt* st, std::string_view op = "insert into") {
-    const bool changed = step_and_reset(st, op);
+  bool after_row(sqlite3_stmt* st) {
+    const bool changed = step_and_reset(st, "insert into") > 0;
     if (++in_batch >= opt.batch_size) commit();
     return changed;
   }
@@ -263,7 +252,7 @@ struct writer::impl {
   // finish(): the database must be complete on disk before it is compressed, so every finalize and
   // the close are checked (sqlite3_close, not _v2: it fails if anything is still open).
   void close_db_checked() {
-    for (auto** st : {&ins_rt, &ins_res, &ins_ent, &ins_grant, &del_grant}) {
+    for (auto** st : {&ins_rt, &ins_res, &ins_ent, &ins_grant, &del_principal}) {
       const int rc = sqlite3_finalize(*st);
       *st = nullptr;
       if (rc != SQLITE_OK) fail_sql("finalize a statement of", rc);
@@ -275,7 +264,7 @@ struct writer::impl {
 
   // Cleanup after a failure or an abort: nothing to report any more, the files are deleted.
   void close_db() noexcept {
-    for (auto** st : {&ins_rt, &ins_res, &ins_ent, &ins_grant, &del_grant}) {
+    for (auto** st : {&ins_rt, &ins_res, &ins_ent, &ins_grant, &del_principal}) {
       sqlite3_finalize(*st);
       *st = nullptr;
     }
@@ -453,18 +442,21 @@ void writer::index_objects() {
   m.exec(std::string(detail::object_index_sql).c_str(), "create indexes in");
 }
 
-bool writer::remove_grant(std::string_view grant_id) {
+void writer::index_grants() {
   auto& m = *impl_;
-  if (m.opt.ids_unique) {
-    m.check_usable();
-    m.removals.emplace_back(grant_id);
-    --m.counts.grants;
-    return true;
-  }
+  m.check_usable();
+  m.commit();
+  m.exec(std::string(detail::grant_index_sql).c_str(), "create indexes in");
+}
+
+std::uint64_t writer::remove_principal_grants(std::string_view principal_type, std::string_view principal_id) {
+  auto& m = *impl_;
   m.before_row();
-  m.bind_text(m.del_grant, 1, grant_id);
-  m.bind_text(m.del_grant, 2, m.sync_id);
-  const bool removed = m.after_row(m.del_grant, "delete from");
+  m.bind_text(m.del_principal, 1, principal_type);
+  m.bind_text(m.del_principal, 2, principal_id);
+  m.bind_text(m.del_principal, 3, m.sync_id);
+  const auto removed = static_cast<std::uint64_t>(m.step_and_reset(m.del_principal, "delete from"));
+  if (++m.in_batch >= m.opt.batch_size) m.commit();
   m.counts.grants -= removed;
   return removed;
 }
@@ -490,12 +482,10 @@ finish_result writer::finish() {
     m.commit();
     m.record_sync_run();
     m.open_output();
-    // Rows no longer change once the removals are done (none pending: already now).
-    std::unique_ptr<detail::split_compressor> split;
-    if (m.removals.empty()) split = m.start_split_compression();
+    // Rows no longer change: the table pages can be compressed while the indexes are built.
+    std::unique_ptr<detail::split_compressor> split = m.start_split_compression();
     try {
       m.apply_deferred_unique_indexes();
-      if (!split) split = m.start_split_compression();
       m.exec(std::string(detail::deferred_index_sql).c_str(), "create indexes in");
     } catch (const error&) {
       stop_point();  // an interrupted index build is a cancellation, not a database failure

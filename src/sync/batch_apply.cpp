@@ -23,13 +23,19 @@ void apply(c1z::writer& w, record_batch& b, std::string& buf, std::atomic<std::u
       case row_kind::resource: w.add_resource(f(0), f(1), f(2)); break;
       case row_kind::entitlement: w.add_entitlement(f(0), f(1), f(2), f(3)); break;
       case row_kind::grant: w.add_grant(f(0), f(1), f(2), f(3), f(4), f(5), f(6)); break;
-      case row_kind::remove_grant: w.remove_grant(f(0)); break;
+      case row_kind::remove_principal_grants: w.remove_principal_grants(f(0), f(1)); break;
     }
   }
   if (b.objects_complete()) {
     const auto t0 = steady_clock::now();
     w.index_objects();
     log::info("resources and entitlements indexed",
+              {{"seconds", std::chrono::duration<double>(steady_clock::now() - t0).count()}});
+  }
+  if (b.grants_complete()) {
+    const auto t0 = steady_clock::now();
+    w.index_grants();
+    log::info("grants indexed before the end of the sync",
               {{"seconds", std::chrono::duration<double>(steady_clock::now() - t0).count()}});
   }
   rows_written.fetch_add(b.size(), std::memory_order_relaxed);

@@ -7,7 +7,7 @@
 namespace bp::sync::detail {
 
 grant_order::grant_order(const pair_table& pairs, const uuid_index& users,
-                         std::span<const std::string_view> course_ids) {
+                         std::span<const std::string_view> course_ids, std::span<const std::uint8_t> keep) {
   // Byte order of a uuid is the order of its canonical lower-case text.
   users_by_rank_.reserve(users.size());
   users.for_each([&](const percipio::uuid& id, std::uint32_t idx) { users_by_rank_.emplace_back(id, idx); });
@@ -25,8 +25,9 @@ grant_order::grant_order(const pair_table& pairs, const uuid_index& users,
 
   keys_.reserve(pairs.size());
   pairs.for_each([&](std::uint32_t user, std::uint32_t course, std::uint8_t state) {
-    if (state == static_cast<std::uint8_t>(grant_slot::none)) return;
-    const std::uint64_t in_progress = state == static_cast<std::uint8_t>(grant_slot::in_progress) ? 1 : 0;
+    const auto slot = static_cast<grant_slot>(state & pair_slot_mask);
+    if (slot == grant_slot::none || (!keep.empty() && keep[user] == 0)) return;
+    const std::uint64_t in_progress = slot == grant_slot::in_progress ? 1 : 0;
     keys_.push_back((static_cast<std::uint64_t>(course_rank[course]) << 33) | (in_progress << 32) | user_rank[user]);
   });
   std::sort(keys_.begin(), keys_.end());

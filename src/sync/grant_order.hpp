@@ -12,6 +12,7 @@
 #include "baton_percipio/percipio/model.hpp"
 #include "baton_percipio/sync/mapping.hpp"
 #include "pair_table.hpp"
+#include "report_ledger.hpp"
 #include "uuid_index.hpp"
 
 namespace bp::sync::detail {
@@ -25,10 +26,12 @@ class grant_order {
     grant_slot slot;
   };
 
-  // users: every listed user (dense indexes); course_ids: each course's id as written, by index.
+  // users: every user with a pair (dense indexes); course_ids: each course's id as written, by
+  // index; keep: per user index, nonzero for users whose grants are wanted (empty: every user).
   // Users whose id text is not the canonical lower-case form sort by their uuid: still correct,
   // only less presorted.
-  grant_order(const pair_table& pairs, const uuid_index& users, std::span<const std::string_view> course_ids);
+  grant_order(const pair_table& pairs, const uuid_index& users, std::span<const std::string_view> course_ids,
+              std::span<const std::uint8_t> keep = {});
 
   std::size_t size() const { return keys_.size(); }
   entry operator[](std::size_t i) const;

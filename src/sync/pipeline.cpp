@@ -1,7 +1,9 @@
 // The sync pipeline's fetch side: coroutines on one io_context feed encoded rows through a bounded
 // channel to the writer thread. Users, catalog and the report start together; report rows that
-// arrive before users and courses are known wait in early_rows (memory, then a temporary file), the
-// rest become grants as they stream in.
+// arrive before the courses are known wait in early_rows (memory, then a temporary file), the rest
+// are folded into the report ledger as they stream in. The grants are written once the report has
+// ended: right away, even when the users list is still coming (on paced syncs of large tenants it
+// is the last request), and corrected for the users the list then did not deliver.
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/deferred.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -26,7 +28,7 @@
 #include "early_rows.hpp"
 #include "grant_order.hpp"
 #include "pipeline.hpp"
-#include "pair_table.hpp"
+#include "report_ledger.hpp"
 #include "progress.hpp"
 #include "record_batch.hpp"
 #include "uuid_index.hpp"
@@ -114,6 +116,7 @@ class pipeline::impl {
   awaitable<void> fetch_users(bp::deadline d) {
     if (!opts_.wants_type(user_type)) {
       users_done_ = prog_.users_done = true;
+      ledger_.end_users();
       co_await on_listed();
       co_return;
     }
@@ -121,6 +124,7 @@ class pipeline::impl {
         d, [this](std::vector<percipio::user>&& page) -> awaitable<void> { co_await on_users(std::move(page)); });
     if (!r) throw_failure(r.error());
     users_done_ = true;
+    ledger_.end_users();
     prog_.users_done = true;
     log::info("users listed", {{"users", s_.users}, {"pages", r->pages}, {"duplicates", s_.duplicate_users}});
     co_await on_listed();
@@ -128,15 +132,14 @@ class pipeline::impl {
 
   // De-duplicates here; mapping and encoding happen on the writer thread (record_batch::add_user).
   awaitable<void> on_users(std::vector<percipio::user>&& page) {
+    if (opts_.users_after_report && opts_.wants_grants() && s_.users > 0) co_await wait_until(report_folded_);
     record_batch b;
     for (auto& u : page) {
       if (u.id.empty()) continue;
       auto id = percipio::uuid::parse(u.id);
       bool fresh;
       if (id) {
-        auto idx = static_cast<std::uint32_t>(users_.size());
-        fresh = users_.try_emplace(*id, idx).second;
-        if (fresh && id->to_string() != u.id) user_text_[idx] = u.id;  // keep the id exactly as sent
+        fresh = ledger_.list_user(*id, u.id);
       } else {
         fresh = other_user_ids_.insert(u.id).second;  // cannot match a report row, still a resource
       }
@@ -219,9 +222,7 @@ class pipeline::impl {
     co_await send(std::move(b));
   }
 
-  void notify_ready() {
-    if (users_done_ && courses_done_) ready_.cancel();
-  }
+  void notify_ready() { ready_.cancel(); }  // wakes every wait_until(): each checks its own condition
 
   // Once users and courses are both listed, no resource or entitlement follows: the writer indexes
   // them while the report still streams, instead of in finish().
@@ -234,9 +235,9 @@ class pipeline::impl {
     co_await send(std::move(b));
   }
 
-  // Until users and courses are known (report rows cannot be mapped before). Throws when cancelled.
-  awaitable<void> wait_ready() {
-    while (!(users_done_ && courses_done_)) {
+  // Until done_ (users_done_ or courses_done_) is set. Throws when cancelled.
+  awaitable<void> wait_until(const bool& done) {
+    while (!done) {
       co_await ready_.async_wait(as_tuple(use_awaitable));
       auto cs = co_await asio::this_coro::cancellation_state;
       if (cs.cancelled() != asio::cancellation_type::none) {
@@ -253,16 +254,12 @@ class pipeline::impl {
     auto r = co_await api_.async_report(
         d, [this](std::span<const percipio::report_row> rows) -> awaitable<void> { co_await on_rows(rows); });
     if (!r) throw_failure(r.error());
-    co_await wait_ready();
+    co_await wait_until(courses_done_);
     map_early_rows();
-    co_await send_grants();
+    report_folded_ = true;
+    notify_ready();
+    co_await write_grants();
     s_.rows_early_spilled = early_.spilled();
-    for (std::size_t i = 0; i < unmapped_by_status_.size(); ++i) {
-      if (unmapped_by_status_[i] != 0)
-        s_.rows_unmapped_status[std::string(percipio::to_string(static_cast<percipio::activity_status>(i)))] +=
-            unmapped_by_status_[i];
-    }
-    s_.rows_merged = mapped_rows_ - std::min(mapped_rows_, s_.grants());
     s_.report_rows = r->rows;
     s_.report_rows_unusable = r->skipped_rows;
     s_.report_jobs = r->jobs;
@@ -271,10 +268,10 @@ class pipeline::impl {
     log::info("report processed", {{"rows", r->rows}, {"grants", s_.grants()}, {"jobs", r->jobs}});
   }
 
-  // Rows before users and courses are listed wait in early_ (the download goes on meanwhile).
+  // Rows before the courses are listed wait in early_ (the download goes on meanwhile).
   awaitable<void> on_rows(std::span<const percipio::report_row> rows) {
     prog_.report_streaming = true;
-    if (!(users_done_ && courses_done_)) {
+    if (!courses_done_) {
       early_.add(rows);
       co_return;
     }
@@ -287,61 +284,107 @@ class pipeline::impl {
     while (early_.next(chunk)) map_rows(chunk);
   }
 
-  // Records each pair's grant in pairs_; the grants are written once the report has ended
-  // (send_grants). Idempotent per (user, course): a re-delivered report changes nothing.
   void map_rows(std::span<const percipio::report_row> rows) {
-    for (const auto& row : rows) {
-      const std::uint32_t u = users_.find(row.user);
-      if (u == detail::uuid_index::npos) {
-        ++s_.rows_unknown_user;
-        continue;
-      }
-      const std::uint32_t c = courses_.find(row.content);
-      if (c == detail::uuid_index::npos) {
-        ++s_.rows_unknown_course;
-        continue;
-      }
-      const grant_slot slot = map_status(row.status);
-      if (slot == grant_slot::none) {
-        ++unmapped_by_status_[static_cast<std::uint8_t>(row.status)];  // named once, at the end
-        continue;
-      }
-      ++mapped_rows_;
-      auto& state = pairs_.at(u, c);
-      if (state >= static_cast<std::uint8_t>(slot)) continue;
-      if (state == static_cast<std::uint8_t>(grant_slot::in_progress)) {
-        // A completed row beats an earlier in_progress one: the pair keeps only the completed grant.
-        --s_.grants_in_progress;
-        ++s_.grants_upgraded;
-      }
-      state = static_cast<std::uint8_t>(slot);
-      if (slot == grant_slot::completed) {
-        ++s_.grants_completed;
-      } else {
-        ++s_.grants_in_progress;
+    ledger_.map_rows(rows, courses_);
+    prog_.grants = ledger_.grants_seen();
+  }
+
+  std::vector<std::string_view> course_ids() const {
+    std::vector<std::string_view> ids;
+    ids.reserve(course_entries_.size());
+    for (const auto& e : course_entries_) ids.push_back(e.completed.resource_id());
+    return ids;
+  }
+
+  // The report has ended and the courses are known.
+  awaitable<void> write_grants() {
+    const auto ids = course_ids();
+    if (users_done_) {
+      const grant_order order(ledger_.pairs(), ledger_.users(), ids, ledger_.listed());
+      count_rows_and_grants();
+      ledger_.release_pairs();  // a re-delivered report cannot come any more
+      co_await send_grants(order);
+      co_return;
+    }
+    // The users list is still coming. Every pair's grant is written now and indexed while it comes;
+    // then the grants of users it did not deliver are removed (and those of users it delivered in
+    // another id form are written again with that form).
+    std::vector<std::uint8_t> listed_when_written = ledger_.listed();
+    {
+      const grant_order order(ledger_.pairs(), ledger_.users(), ids);
+      co_await send_grants(order);
+    }
+    record_batch done;
+    done.mark_grants_complete();
+    co_await send(std::move(done));
+    co_await wait_until(users_done_);
+    co_await correct_early_grants(listed_when_written);
+    count_rows_and_grants();
+    ledger_.release_pairs();
+  }
+
+  // The users list has ended; grants were written while it was coming, with listed_when_written.
+  awaitable<void> correct_early_grants(const std::vector<std::uint8_t>& listed_when_written) {
+    const auto& listed = ledger_.listed();
+    std::vector<std::uint8_t> rewrite;  // users delivered later, in another id form: their grants again
+    std::vector<percipio::uuid> ids(listed_when_written.size());
+    ledger_.users().for_each([&](const percipio::uuid& id, std::uint32_t u) {
+      if (u < ids.size()) ids[u] = id;
+    });
+    record_batch b;
+    std::uint64_t unknown = 0;
+    for (std::uint32_t u = 0; u < listed_when_written.size(); ++u) {
+      if (listed_when_written[u] != 0) continue;  // written with its final id text
+      const bool late_text = listed[u] != 0 && ledger_.has_own_text(u);
+      if (listed[u] != 0 && !late_text) continue;
+      principal_id_.clear();
+      ids[u].append_to(principal_id_);  // the form the grants were written with
+      b.add_remove_principal_grants(user_type, principal_id_);
+      unknown += listed[u] == 0;
+      if (late_text) {
+        if (rewrite.empty()) rewrite.resize(listed.size(), 0);
+        rewrite[u] = 1;
       }
     }
+    co_await send(std::move(b));
+    if (!rewrite.empty()) {
+      const grant_order order(ledger_.pairs(), ledger_.users(), course_ids(), rewrite);
+      co_await send_grants(order);
+    }
+    const auto rewritten = static_cast<std::uint64_t>(std::count(rewrite.begin(), rewrite.end(), 1));
+    s_.grants_before_users = true;
+    s_.grants_corrected_users = unknown + rewritten;
+    log::info("grants written before the users list ended, corrected",
+              {{"users_not_listed", unknown}, {"users_rewritten", rewritten}});
+  }
+
+  // Final statistics: the users list and the report have both ended, the pairs are still there.
+  void count_rows_and_grants() {
+    const row_counts rows = ledger_.rows();
+    const grant_counts grants = ledger_.grants();
+    s_.rows_unknown_user = rows.unknown_user;
+    s_.rows_unknown_course = rows.unknown_course;
+    for (std::size_t i = 0; i < rows.unmapped_by_status.size(); ++i) {
+      if (rows.unmapped_by_status[i] != 0)
+        s_.rows_unmapped_status[std::string(percipio::to_string(static_cast<percipio::activity_status>(i)))] =
+            rows.unmapped_by_status[i];
+    }
+    s_.grants_completed = grants.completed;
+    s_.grants_in_progress = grants.in_progress;
+    s_.grants_upgraded = grants.upgraded;
+    s_.rows_merged = rows.mapped - std::min(rows.mapped, s_.grants());
     prog_.grants = s_.grants();
   }
 
-  // One grant per recorded pair, in grant_order (the indexes' key order).
-  awaitable<void> send_grants() {
-    std::vector<std::string_view> course_ids;
-    course_ids.reserve(course_entries_.size());
-    for (const auto& e : course_entries_) course_ids.push_back(e.completed.resource_id());
-    const detail::grant_order order(pairs_, users_, course_ids);
-    pairs_ = detail::pair_table{};  // a re-delivered report cannot come any more
+  // One grant per pair in order (the indexes' key order).
+  awaitable<void> send_grants(const grant_order& order) {
     // The writer is the slower side here, so the queue stays full: small batches keep it small.
     const std::size_t batch_rows = std::min<std::size_t>(opts_.batch_rows, 1024);
     record_batch grants;
     for (std::size_t i = 0; i < order.size(); ++i) {
       const auto g = order[i];
       principal_id_.clear();
-      if (auto t = user_text_.find(g.user); t != user_text_.end()) {
-        principal_id_ = t->second;
-      } else {
-        g.user_id.append_to(principal_id_);
-      }
+      ledger_.append_principal(g.user, g.user_id, principal_id_);
       const auto& enc = course_entries_[g.course].encoder(g.slot);
       auto a = enc.append(grants.arena(), user_type, principal_id_);
       grants.add_grant(enc.resource_type(), enc.resource_id(), enc.entitlement_id(), user_type, principal_id_,
@@ -360,10 +403,7 @@ class pipeline::impl {
  public:
   void restart_row_statistics() {
     early_.clear();  // delivered again from the start
-    s_.rows_unknown_user = 0;
-    s_.rows_unknown_course = 0;
-    unmapped_by_status_.fill(0);
-    mapped_rows_ = 0;
+    ledger_.restart_rows();
   }
 
  private:
@@ -375,16 +415,13 @@ class pipeline::impl {
   progress_state& prog_;
   asio::steady_timer ready_;
   bool users_done_ = false;
+  bool report_folded_ = false;  // every report row is in the ledger
   bool courses_done_ = false;
-  std::uint64_t mapped_rows_ = 0;  // rows of synced pairs with a mapped status
-  std::array<std::uint64_t, 256> unmapped_by_status_{};  // rows skipped per status byte
-  detail::uuid_index users_;
-  std::unordered_map<std::uint32_t, std::string> user_text_;
+  detail::report_ledger ledger_;  // users by uuid, and what the report says about each pair
   std::unordered_set<std::string> other_user_ids_;
   detail::uuid_index courses_;
   std::unordered_set<std::string> other_course_ids_;
   std::vector<course_entry> course_entries_;
-  detail::pair_table pairs_;
   detail::early_rows early_;
   bool objects_marked_ = false;  // the writer was told resources and entitlements are complete
   std::string principal_id_;  // the grant principal's user id, reused across grants

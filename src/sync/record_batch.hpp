@@ -12,7 +12,7 @@
 
 namespace bp::sync::detail {
 
-enum class row_kind : std::uint8_t { resource_type, resource, entitlement, grant, remove_grant };
+enum class row_kind : std::uint8_t { resource_type, resource, entitlement, grant, remove_principal_grants };
 
 struct span_ref {
   std::uint32_t offset = 0;
@@ -26,7 +26,7 @@ struct row {
 
 class record_batch {
  public:
-  bool empty() const { return rows_.empty() && users_.empty() && !objects_complete_; }
+  bool empty() const { return rows_.empty() && users_.empty() && !objects_complete_ && !grants_complete_; }
   std::size_t size() const { return rows_.size() + users_.size(); }
   std::size_t bytes() const { return arena_.size(); }
   const std::vector<row>& rows() const { return rows_; }
@@ -62,18 +62,24 @@ class record_batch {
   void add_user(percipio::user&& u) { users_.push_back(std::move(u)); }
   std::vector<percipio::user>& users() { return users_; }
 
-  // f: grant id
-  void add_remove_grant(std::string_view grant_id) { rows_.push_back({row_kind::remove_grant, {put(grant_id)}}); }
+  // f: principal type, principal id
+  void add_remove_principal_grants(std::string_view ptype, std::string_view pid) {
+    rows_.push_back({row_kind::remove_principal_grants, {put(ptype), put(pid)}});
+  }
 
   // No resource or entitlement follows this batch: the writer may index them now.
   void mark_objects_complete() { objects_complete_ = true; }
   bool objects_complete() const { return objects_complete_; }
+  // Every grant is in (corrections may follow): the writer may index them now.
+  void mark_grants_complete() { grants_complete_ = true; }
+  bool grants_complete() const { return grants_complete_; }
 
  private:
   std::string arena_;
   std::vector<row> rows_;
   std::vector<percipio::user> users_;
   bool objects_complete_ = false;
+  bool grants_complete_ = false;
 };
 
 }  // namespace bp::sync::detail

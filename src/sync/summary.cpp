@@ -32,7 +32,11 @@ std::string summary::to_text() const {
   for (const auto& [status, n] : rows_unmapped_status) {
     line(fmt::format("rows skipped: status \"{}\"", status), std::to_string(n));
   }
-  if (rows_early_spilled) line("rows waiting for users on disk", std::to_string(rows_early_spilled));
+  if (rows_early_spilled) line("rows waiting for courses on disk", std::to_string(rows_early_spilled));
+  if (grants_before_users) {
+    line("grants written before the users list ended",
+         fmt::format("yes ({} users' grants corrected)", grants_corrected_users));
+  }
   line("rows merged (duplicates)", fmt::format("{} ({} upgraded to completed)", rows_merged, grants_upgraded));
   line("catalog items", fmt::format("{} ({} not synced: type or INACTIVE)", catalog_items, catalog_skipped));
   if (duplicate_users || duplicate_courses) {
@@ -66,6 +70,8 @@ std::string summary::to_json() const {
   w.key("file_bytes").value(file_bytes);
   w.key("database_bytes").value(database_bytes);
   w.key("report_rows_spilled").value(rows_early_spilled);
+  w.key("grants_before_users").value(grants_before_users);
+  w.key("grants_corrected_users").value(grants_corrected_users);
   w.key("resource_types").value(resource_types);
   w.key("users").value(users);
   w.key("courses").value(courses);

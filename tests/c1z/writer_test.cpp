@@ -413,30 +413,94 @@ TEST_CASE("KSUID and timestamp formats") {
         "1999-12-31 23:59:59");
 }
 
-TEST_CASE("remove_grant deletes a grant of this sync, and only that one") {
+TEST_CASE("remove_principal_grants deletes that principal's grants of this sync, and only those") {
   scratch_dir dir;
-  {
-    writer w(options_for(dir / "rm.c1z"));
-    const resource_record c{"course", "c-1", "One", "", std::nullopt};
-    w.add_resource("course", c.id, encode_resource(c));
-    std::string buf;
-    for (const char* slug : {"in_progress", "completed"}) {
-      const grant_encoder enc(c, slug);
-      const auto g = enc.encode(buf, "user", "u-1");
-      CHECK(w.add_grant(c.type, c.id, enc.entitlement_id(), "user", "u-1", g.id, g.bytes));
+  const resource_record c{"course", "c-1", "One", "", std::nullopt};
+  std::string buf;
+  for (bool unique : {false, true}) {
+    for (bool indexed : {false, true}) {
+      CAPTURE(unique);
+      CAPTURE(indexed);
+      auto o = options_for(dir / "rm.c1z");
+      o.ids_unique = unique;
+      {
+        writer w(o);
+        w.add_resource("course", c.id, encode_resource(c));
+        for (const char* slug : {"in_progress", "completed"}) {
+          const grant_encoder enc(c, slug);
+          for (const char* user : {"u-1", "u-2", "u-10"}) {
+            const auto g = enc.encode(buf, "user", user);
+            CHECK(w.add_grant(c.type, c.id, enc.entitlement_id(), "user", user, g.id, g.bytes));
+          }
+        }
+        if (indexed) w.index_grants();
+        CHECK(w.remove_principal_grants("user", "u-1") == 2);
+        CHECK(w.remove_principal_grants("user", "u-1") == 0);
+        CHECK(w.remove_principal_grants("course", "u-2") == 0);  // the type is part of the key
+        CHECK(w.counts().grants == 4);
+        // Added again after the removal (the principal's id text was corrected): indexed as usual.
+        const grant_encoder enc(c, "completed");
+        const auto g = enc.encode(buf, "user", "U-1");
+        CHECK(w.add_grant(c.type, c.id, enc.entitlement_id(), "user", "U-1", g.id, g.bytes));
+        w.finish();
+      }
+      reader r(dir / "rm.c1z");
+      std::vector<std::string> ids;
+      r.for_each_grant([&](const grant_row& row) { ids.emplace_back(row.external_id); });
+      std::sort(ids.begin(), ids.end());
+      CHECK(ids == std::vector<std::string>{"course:c-1:completed:user:U-1", "course:c-1:completed:user:u-10",
+                                            "course:c-1:completed:user:u-2", "course:c-1:in_progress:user:u-10",
+                                            "course:c-1:in_progress:user:u-2"});
+      decompress_to(dir / "rm.c1z", dir / "rm.db");
+      const db_handle d(dir / "rm.db");
+      CHECK(d.one("PRAGMA integrity_check") == "ok");
+      CHECK(d.one("SELECT count(*) FROM v1_grants INDEXED BY idx_grants_principal_id_v1 "
+                  "WHERE principal_resource_type_id = 'user'") == "5");
+      fs::remove(dir / "rm.db");
     }
-    CHECK(w.remove_grant("course:c-1:in_progress:user:u-1"));
-    CHECK_FALSE(w.remove_grant("course:c-1:in_progress:user:u-1"));
-    CHECK(w.counts().grants == 1);
-    w.finish();
   }
-  reader r(dir / "rm.c1z");
-  std::vector<std::string> ids;
-  r.for_each_grant([&](const grant_row& row) { ids.emplace_back(row.external_id); });
-  CHECK(ids == std::vector<std::string>{"course:c-1:completed:user:u-1"});
 }
 
-TEST_CASE("ids_unique: the unique indexes and the grant removals are applied at finish") {
+TEST_CASE("index_grants: grants indexed before the end of the sync, same schema and rows") {
+  scratch_dir dir;
+  const resource_record c{"course", "c-1", "One", "", std::nullopt};
+  std::string buf;
+  for (bool early : {false, true}) {
+    auto o = options_for(dir / (early ? "early.c1z" : "plain.c1z"));
+    o.batch_size = 300;
+    o.ids_unique = true;
+    writer w(o);
+    w.add_resource("course", c.id, encode_resource(c));
+    for (int i = 0; i < 1500; ++i) {
+      const std::string user = "u-" + std::to_string(i);
+      const grant_encoder enc(c, i % 2 ? "completed" : "in_progress");
+      const auto g = enc.encode(buf, "user", user);
+      w.add_grant(c.type, c.id, enc.entitlement_id(), "user", user, g.id, g.bytes);
+    }
+    if (early) w.index_grants();
+    for (int i = 0; i < 1000; ++i) {  // users listed after the grants, as in a paced sync
+      const std::string user = "u-" + std::to_string(i);
+      w.add_resource("user", user, encode_resource(resource_record{"user", user, "U", "", std::nullopt}));
+    }
+    w.finish();
+  }
+  decompress_to(dir / "early.c1z", dir / "early.db");
+  decompress_to(dir / "plain.c1z", dir / "plain.db");
+  const db_handle a(dir / "early.db");
+  const db_handle b(dir / "plain.db");
+  for (const char* q : {"SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name",
+                        "SELECT external_id, hex(data) FROM v1_grants ORDER BY id",
+                        "SELECT external_id, hex(data) FROM v1_resources ORDER BY id",
+                        "SELECT count(*) FROM v1_grants INDEXED BY idx_grants_entitlement_id_principal_id_v1 "
+                        "WHERE entitlement_id > ''"}) {
+    CHECK(a.rows(q) == b.rows(q));
+  }
+  CHECK(a.one("PRAGMA integrity_check") == "ok");
+  CHECK(a.one("SELECT \"unique\" FROM pragma_index_list('v1_grants') WHERE name = 'idx_grants_external_sync_v1'") ==
+        "1");
+}
+
+TEST_CASE("ids_unique: the unique indexes are built at finish, with the spec's schema") {
   scratch_dir dir;
   const resource_record c{"course", "c-1", "One", "", std::nullopt};
   std::string buf;
@@ -445,7 +509,7 @@ TEST_CASE("ids_unique: the unique indexes and the grant removals are applied at 
     const auto g = enc.encode(buf, "user", user);
     return w.add_grant(c.type, c.id, enc.entitlement_id(), "user", user, g.id, g.bytes);
   };
-  SUBCASE("removals and counts") {
+  SUBCASE("rows and schema") {
     auto o = options_for(dir / "u.c1z");
     o.ids_unique = true;
     {
@@ -453,18 +517,15 @@ TEST_CASE("ids_unique: the unique indexes and the grant removals are applied at 
       w.add_resource("course", c.id, encode_resource(c));
       for (const char* user : {"u-1", "u-2", "u-3"}) CHECK(add(w, "in_progress", user));
       CHECK(add(w, "completed", "u-1"));
-      CHECK(w.remove_grant("course:c-1:in_progress:user:u-1"));
-      CHECK(w.remove_grant("course:c-1:in_progress:user:nobody"));  // not known until finish
-      CHECK(w.counts().grants == 2);
+      CHECK(w.counts().grants == 4);
       w.finish();
-      CHECK(w.counts().grants == 3);  // the removal that found nothing is undone
     }
     reader r(dir / "u.c1z");
     std::vector<std::string> ids;
     r.for_each_grant([&](const grant_row& row) { ids.emplace_back(row.external_id); });
     std::sort(ids.begin(), ids.end());
-    CHECK(ids == std::vector<std::string>{"course:c-1:completed:user:u-1", "course:c-1:in_progress:user:u-2",
-                                          "course:c-1:in_progress:user:u-3"});
+    CHECK(ids == std::vector<std::string>{"course:c-1:completed:user:u-1", "course:c-1:in_progress:user:u-1",
+                                          "course:c-1:in_progress:user:u-2", "course:c-1:in_progress:user:u-3"});
     // The final schema is the same as without the option (the spec's, compared above).
     {
       writer w(options_for(dir / "plain.c1z"));

@@ -49,3 +49,31 @@ TEST_CASE("grant_order: every pair once, in (course id, slug, user id) text orde
     CHECK(got == want[i]);
   }
 }
+
+TEST_CASE("grant_order: keep selects users; the upgraded flag does not change the slot") {
+  uuid_index users;
+  std::vector<uuid> ids;
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    uuid u{};
+    u.bytes[0] = static_cast<std::uint8_t>(10 - i);
+    users.try_emplace(u, i);
+    ids.push_back(u);
+  }
+  const std::vector<std::string> course_text{"b", "a"};
+  const std::vector<std::string_view> course_ids(course_text.begin(), course_text.end());
+  pair_table pairs;
+  pairs.at(0, 0) = static_cast<std::uint8_t>(grant_slot::completed) | bp::sync::detail::pair_upgraded;
+  pairs.at(1, 0) = static_cast<std::uint8_t>(grant_slot::in_progress);
+  pairs.at(2, 1) = static_cast<std::uint8_t>(grant_slot::completed);
+  pairs.at(3, 1) = static_cast<std::uint8_t>(grant_slot::none);
+  const std::vector<std::uint8_t> keep{1, 1, 0, 1};
+  const grant_order order(pairs, users, course_ids, keep);
+  REQUIRE(order.size() == 2);
+  CHECK(order[0].user == 0);
+  CHECK(order[0].slot == grant_slot::completed);
+  CHECK(order[1].user == 1);
+  CHECK(order[1].slot == grant_slot::in_progress);
+  const grant_order all(pairs, users, course_ids);
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].user == 2);  // course "a" first
+}

@@ -292,13 +292,13 @@ TEST_CASE("synthetic 20k-row tenant: exact expected counts; two syncs write the 
   CHECK(dump(dir / "a.c1z") == dump(dir / "b.c1z"));
 }
 
-TEST_CASE("report rows that arrive before the users are listed wait (memory, then disk); counts stay exact") {
+TEST_CASE("report rows that arrive before the courses are listed wait (memory, then disk); counts stay exact") {
   auto tenant = synthetic_20k();
   const auto e = fx::compute_expected(*tenant);
   fx::options fo;
   fo.pending_polls = 0;
-  // The last users page trickles in for about a second, so the whole report arrives first.
-  fo.faults.push_back(*fx::parse_fault("users:slow:n=3:bytes=20000:ms=15"));
+  // The catalog's last page is held until the whole report has been sent.
+  fo.faults.push_back(*fx::parse_fault("catalog:hold:n=2"));
   fx::background_server server(tenant, fo);
   scratch_dir dir;
   auto opts = fast_options(server, dir / "early.c1z");
@@ -310,6 +310,62 @@ TEST_CASE("report rows that arrive before the users are listed wait (memory, the
   std::size_t entries = 0;
   for ([[maybe_unused]] const auto& x : fs::directory_iterator(dir.path())) ++entries;
   CHECK(entries == 1);  // the temporary file had no name and is gone
+}
+
+TEST_CASE("the users list ends after the report: grants written first, then corrected; same records") {
+  auto tenant = synthetic_20k();
+  const auto e = fx::compute_expected(*tenant);
+  REQUIRE(e.rows_unknown_user > 0);  // some grants are written for users the list never delivers
+  scratch_dir dir;
+  summary usual;
+  {
+    fx::background_server server(tenant);
+    usual = run_sync(fast_options(server, dir / "usual.c1z"));
+  }
+  fx::options fo;
+  fo.pending_polls = 0;
+  fx::background_server server(tenant, fo);
+  auto opts = fast_options(server, dir / "held.c1z");
+  opts.users_after_report = true;
+  auto s = run_sync(opts);
+  check_counts(s, e);
+  check_file_counts(dir / "held.c1z", e);
+  CHECK(s.grants_before_users);
+  CHECK(s.grants_corrected_users > 0);
+  CHECK(s.rows_unknown_user == usual.rows_unknown_user);
+  CHECK(s.rows_merged == usual.rows_merged);
+  CHECK(s.grants_upgraded == usual.grants_upgraded);
+  CHECK(s.rows_unmapped_status == usual.rows_unmapped_status);
+  CHECK(dump(dir / "usual.c1z") == dump(dir / "held.c1z"));
+
+  SUBCASE("the list sends ids in another form: grants written before it are rewritten with that form") {
+    fx::options up = fo;
+    up.users_upper_case_ids = true;
+    fx::background_server upper(tenant, up);
+    auto o2 = fast_options(upper, dir / "upper.c1z");
+    o2.users_after_report = true;
+    auto s2 = run_sync(o2);
+    check_counts(s2, e);
+    CHECK(s2.grants_before_users);
+    CHECK(s2.grants_corrected_users > s.grants_corrected_users);
+    bp::c1z::reader r(dir / "upper.c1z");
+    std::set<std::string> users;
+    r.for_each_resource([&](const auto& row) {
+      if (row.message.id().resource_type() == "user") users.insert(row.message.id().resource());
+    });
+    std::size_t grants = 0;
+    r.for_each_grant([&](const auto& row) {
+      ++grants;
+      CHECK(users.count(std::string(row.principal_resource_id)));  // the form the list sent
+      CHECK(row.external_id.ends_with(":user:" + std::string(row.principal_resource_id)));
+    });
+    CHECK(grants == e.grants());
+    // Same grants as the lower-case file, up to the case of the user ids.
+    std::set<std::string> held_ids, upper_ids;
+    bp::c1z::reader(dir / "held.c1z").for_each_grant([&](const auto& row) { held_ids.insert(std::string(row.external_id)); });
+    r.for_each_grant([&](const auto& row) { upper_ids.insert(bp::ascii::lower(row.external_id)); });
+    CHECK(held_ids == upper_ids);
+  }
 }
 
 TEST_CASE("a truncated report download is fetched again; counts stay exact") {

@@ -30,9 +30,9 @@ struct writer_options {
   // anyway, and a large SQLite cache made inserts and finish() slower (BENCHMARKS.md) and RSS larger.
   std::size_t cache_mib = 16;
   // The caller never adds the same external id twice to resources, entitlements or grants (nor a
-  // grant again after removing it). Then their unique indexes are built by finish(), and
-  // remove_grant() is applied there: inserts become appends, several times faster (BENCHMARKS.md).
-  // finish() fails if a duplicate slipped through; the add_* calls return true.
+  // grant again after removing it). Then their unique indexes are built by finish() (or
+  // index_objects()/index_grants()): inserts become appends, several times faster (BENCHMARKS.md).
+  // finish() fails if a duplicate slipped through; the add_* calls return true until then.
   bool ids_unique = false;
   // SQLite page size of the database (a power of two, 512 to 65536). baton-sdk writes 4096; any
   // size reads the same.
@@ -86,9 +86,14 @@ class writer {
   // are still indexed, one by one. Not interruptible by stop_requested.
   void index_objects();
 
-  // Deletes a grant of this sync by id (a later row superseded it). False when there was none.
-  // With ids_unique the delete happens in finish() and this returns true.
-  bool remove_grant(std::string_view grant_id);
+  // Every grant is added (more may follow, e.g. after remove_principal_grants): builds the grants'
+  // indexes now, which finish() would otherwise build. Rows added later are indexed one by one.
+  // Not interruptible by stop_requested.
+  void index_grants();
+
+  // Deletes every grant of this sync whose principal is (type, id); returns how many. Uses the
+  // principal index: call it after index_grants(), or each call scans the whole table.
+  std::uint64_t remove_principal_grants(std::string_view principal_type, std::string_view principal_id);
 
   writer_counts counts() const;
 

@@ -33,9 +33,12 @@ struct options {
   std::uint64_t max_report_bytes = 16ULL << 30;  // decoded report body; larger reports fail the sync
   std::chrono::seconds sync_timeout = std::chrono::hours(8);  // overall deadline of one sync
   std::size_t queue_batches = 8;        // bounded channel between fetchers and the writer thread
-  // Report rows that arrive before users and courses are listed wait in memory up to this many
+  // Report rows that arrive before the courses are listed wait in memory up to this many
   // (33 bytes each), then in an unlinked temporary file next to the output.
   std::size_t early_rows_in_memory = std::size_t{1} << 20;
+  // Tests: users pages after the first are taken in only once the report has been folded, as on
+  // paced syncs of large tenants, where the users list ends last (grants written before it ends).
+  bool users_after_report = false;
   std::size_t batch_rows = 4096;        // rows per batch sent to the writer
   std::size_t writer_batch_size = 20000;  // rows per SQLite transaction
   std::uint32_t writer_page_size = 65536;  // SQLite page size: large rows, faster index builds (BENCHMARKS.md)

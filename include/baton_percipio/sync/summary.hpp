@@ -41,7 +41,11 @@ struct summary {
   std::uint64_t rate_limited = 0;
   std::uint64_t bytes_downloaded = 0;
   std::uint64_t report_polls = 0;
-  std::uint64_t rows_early_spilled = 0;  // report rows that waited for users in the temporary file
+  std::uint64_t rows_early_spilled = 0;  // report rows that waited for the courses in the temporary file
+  // The report ended before the users list: grants were written (and indexed) while the list was
+  // still coming, then those of users it did not deliver, or delivered in another id form, redone.
+  bool grants_before_users = false;
+  std::uint64_t grants_corrected_users = 0;
   std::uint64_t file_bytes = 0;
   std::uint64_t database_bytes = 0;  // the uncompressed SQLite database inside the .c1z
   double finish_seconds = 0;         // from the last record to the renamed file

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "baton_percipio/c1z/ksuid.hpp"
@@ -100,7 +101,8 @@ struct writer::impl {
   sqlite3_stmt* ins_res = nullptr;
   sqlite3_stmt* ins_ent = nullptr;
   sqlite3_stmt* ins_grant = nullptr;
-  sqlite3_stmt* del_principal = nullptr;
+  sqlite3_stmt* find_principal = nullptr;
+  sqlite3_stmt* del_rowid = nullptr;
   std::string sync_id;
   std::chrono::system_clock::time_point started;
   std::string discovered_at;  // one timestamp per transaction
@@ -187,8 +189,9 @@ struct writer::impl {
         "INSERT OR IGNORE INTO v1_grants (resource_type_id, resource_id, entitlement_id, "
         "principal_resource_type_id, principal_resource_id, external_id, data, sync_id, discovered_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-    del_principal = prepare_persistent(
-        "DELETE FROM v1_grants WHERE principal_resource_type_id = ?1 AND principal_resource_id = ?2 AND sync_id = ?3");
+    find_principal = prepare_persistent(
+        "SELECT id FROM v1_grants WHERE principal_resource_type_id = ?1 AND principal_resource_id = ?2 AND sync_id = ?3");
+    del_rowid = prepare_persistent("DELETE FROM v1_grants WHERE id = ?1");
   }
 
   // ids_unique: the unique indexes that index_objects()/index_grants() did not build yet.
@@ -252,7 +255,7 @@ struct writer::impl {
   // finish(): the database must be complete on disk before it is compressed, so every finalize and
   // the close are checked (sqlite3_close, not _v2: it fails if anything is still open).
   void close_db_checked() {
-    for (auto** st : {&ins_rt, &ins_res, &ins_ent, &ins_grant, &del_principal}) {
+    for (auto** st : {&ins_rt, &ins_res, &ins_ent, &ins_grant, &find_principal, &del_rowid}) {
       const int rc = sqlite3_finalize(*st);
       *st = nullptr;
       if (rc != SQLITE_OK) fail_sql("finalize a statement of", rc);
@@ -264,7 +267,7 @@ struct writer::impl {
 
   // Cleanup after a failure or an abort: nothing to report any more, the files are deleted.
   void close_db() noexcept {
-    for (auto** st : {&ins_rt, &ins_res, &ins_ent, &ins_grant, &del_principal}) {
+    for (auto** st : {&ins_rt, &ins_res, &ins_ent, &ins_grant, &find_principal, &del_rowid}) {
       sqlite3_finalize(*st);
       *st = nullptr;
     }
@@ -315,6 +318,13 @@ struct writer::impl {
   }
 
   detail::compress_settings compress_settings() const { return {opt.zstd_level, opt.zstd_workers, opt.stop_requested}; }
+  // The whole file after the indexes: nothing else runs any more and SQLite's cache is gone, so
+  // every core compresses (zstd_workers 0 only keeps the overlapped compression to one thread).
+  detail::compress_settings whole_file_settings() const {
+    auto s = compress_settings();
+    if (s.workers == 0) s.workers = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+    return s;
+  }
 
   // The temporary output next to the destination (renamed over it by publish()).
   void open_output() {
@@ -449,16 +459,33 @@ void writer::index_grants() {
   m.exec(std::string(detail::grant_index_sql).c_str(), "create indexes in");
 }
 
-std::uint64_t writer::remove_principal_grants(std::string_view principal_type, std::string_view principal_id) {
+std::uint64_t writer::remove_grants_of(std::string_view principal_type, std::span<const std::string_view> principal_ids) {
   auto& m = *impl_;
-  m.before_row();
-  m.bind_text(m.del_principal, 1, principal_type);
-  m.bind_text(m.del_principal, 2, principal_id);
-  m.bind_text(m.del_principal, 3, m.sync_id);
-  const auto removed = static_cast<std::uint64_t>(m.step_and_reset(m.del_principal, "delete from"));
-  if (++m.in_batch >= m.opt.batch_size) m.commit();
-  m.counts.grants -= removed;
-  return removed;
+  m.check_usable();
+  std::vector<std::string_view> ids(principal_ids.begin(), principal_ids.end());
+  std::sort(ids.begin(), ids.end());  // the principal index is walked in its order
+  std::vector<std::int64_t> rowids;
+  auto* st = m.find_principal;
+  for (const auto id : ids) {
+    m.bind_text(st, 1, principal_type);
+    m.bind_text(st, 2, id);
+    m.bind_text(st, 3, m.sync_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) rowids.push_back(sqlite3_column_int64(st, 0));
+    const int reset_rc = sqlite3_reset(st);
+    if (rc != SQLITE_DONE) m.fail_sql("query", rc);
+    if (reset_rc != SQLITE_OK) m.fail_sql("reset a statement of", reset_rc);
+  }
+  std::sort(rowids.begin(), rowids.end());
+  for (const auto rowid : rowids) {
+    m.before_row();
+    const int rc = sqlite3_bind_int64(m.del_rowid, 1, rowid);
+    if (rc != SQLITE_OK) m.fail_bind(1, rc);
+    m.step_and_reset(m.del_rowid, "delete from");
+    if (++m.in_batch >= m.opt.batch_size) m.commit();
+  }
+  m.counts.grants -= rowids.size();
+  return rowids.size();
 }
 
 writer_counts writer::counts() const { return impl_->counts; }
@@ -504,7 +531,7 @@ finish_result writer::finish() {
       if (::ftruncate(m.out.get(), 0) != 0 || ::lseek(m.out.get(), 0, SEEK_SET) != 0) {
         throw_errno("truncate", m.tmp_file, errno);
       }
-      sizes = detail::compress_database(m.db_path, m.out.get(), m.tmp_file, m.compress_settings());
+      sizes = detail::compress_database(m.db_path, m.out.get(), m.tmp_file, m.whole_file_settings());
     }
     stop_point();  // the last moment the previous file can be kept
     m.publish();

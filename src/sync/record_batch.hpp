@@ -62,7 +62,8 @@ class record_batch {
   void add_user(percipio::user&& u) { users_.push_back(std::move(u)); }
   std::vector<percipio::user>& users() { return users_; }
 
-  // f: principal type, principal id
+  // f: principal type, principal id. Applied after the batch's other rows, all at once, and all of
+  // one principal type.
   void add_remove_principal_grants(std::string_view ptype, std::string_view pid) {
     rows_.push_back({row_kind::remove_principal_grants, {put(ptype), put(pid)}});
   }

@@ -413,7 +413,7 @@ TEST_CASE("KSUID and timestamp formats") {
         "1999-12-31 23:59:59");
 }
 
-TEST_CASE("remove_principal_grants deletes that principal's grants of this sync, and only those") {
+TEST_CASE("remove_grants_of deletes those principals' grants of this sync, and only those") {
   scratch_dir dir;
   const resource_record c{"course", "c-1", "One", "", std::nullopt};
   std::string buf;
@@ -434,9 +434,12 @@ TEST_CASE("remove_principal_grants deletes that principal's grants of this sync,
           }
         }
         if (indexed) w.index_grants();
-        CHECK(w.remove_principal_grants("user", "u-1") == 2);
-        CHECK(w.remove_principal_grants("user", "u-1") == 0);
-        CHECK(w.remove_principal_grants("course", "u-2") == 0);  // the type is part of the key
+        const std::vector<std::string_view> gone{"u-1", "nobody"};
+        CHECK(w.remove_grants_of("user", gone) == 2);
+        CHECK(w.remove_grants_of("user", gone) == 0);
+        const std::vector<std::string_view> u2{"u-2"};
+        CHECK(w.remove_grants_of("course", u2) == 0);  // the type is part of the key
+        CHECK(w.remove_grants_of("user", {}) == 0);
         CHECK(w.counts().grants == 4);
         // Added again after the removal (the principal's id text was corrected): indexed as usual.
         const grant_encoder enc(c, "completed");

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -22,8 +23,9 @@ struct writer_options {
   std::uint32_t file_mode = 0600;  // mode of the final file
   // Level 1: on the sync's database both faster and no larger than 3 (BENCHMARKS.md); any level reads the same.
   int zstd_level = 1;
-  // Compression threads during finish(); 0 = one thread (with overlap_compression, the one that
-  // compresses the tables during the index builds). At level 1 one thread keeps up with the index
+  // Compression threads during finish(); 0 = one thread while the indexes build (with
+  // overlap_compression, the one that compresses the tables meanwhile), one per core (at most 4)
+  // for a whole file compressed after them. At level 1 one thread keeps up with the index
   // builds; two workers slowed them down and cost M about 17 MB of peak RSS (BENCHMARKS.md).
   int zstd_workers = 0;
   // SQLite page cache of the working database. Small on purpose: the OS page cache holds the file
@@ -91,9 +93,11 @@ class writer {
   // Not interruptible by stop_requested.
   void index_grants();
 
-  // Deletes every grant of this sync whose principal is (type, id); returns how many. Uses the
-  // principal index: call it after index_grants(), or each call scans the whole table.
-  std::uint64_t remove_principal_grants(std::string_view principal_type, std::string_view principal_id);
+  // Deletes every grant of this sync whose principal is (type, one of ids); returns how many. Finds
+  // them through the principal index (call it after index_grants(), or each id scans the table),
+  // then deletes them in rowid order, so the table and the three grant indexes whose keys follow
+  // the rowid order (grants written in index order) are walked once instead of at random.
+  std::uint64_t remove_grants_of(std::string_view principal_type, std::span<const std::string_view> principal_ids);
 
   writer_counts counts() const;
 

@@ -90,6 +90,7 @@ sample run(std::size_t n, std::size_t batch, const fs::path& dir, bool keep, std
   o.ids_unique = unique_ids;
   o.page_size = page_size;
   o.overlap_compression = overlap;
+  if (const char* t = std::getenv("BP_BENCH_SORT_THREADS")) o.sort_threads = std::atoi(t);
   bp::c1z::writer w(o);
   t0 = clock_type::now();
   if (live_indexes) w.index_grants();  // on the empty table: every insert maintains all four

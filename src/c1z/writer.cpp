@@ -173,7 +173,8 @@ struct writer::impl {
     // database is a plain rollback-journal (DELETE-mode) file.
     const std::string pragmas = "PRAGMA page_size=" + std::to_string(opt.page_size) +
                                 "; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
-                                " PRAGMA threads=2; PRAGMA cache_size=-" + std::to_string(opt.cache_mib * 1024) + ";";
+                                " PRAGMA threads=" + std::to_string(opt.sort_threads) + "; PRAGMA cache_size=-" +
+                                std::to_string(opt.cache_mib * 1024) + ";";
     exec(pragmas.c_str(), "configure database");
     exec(std::string(detail::schema_sql).c_str(), "create schema in");
     if (!opt.ids_unique) exec(std::string(detail::object_unique_index_sql).c_str(), "create indexes in");

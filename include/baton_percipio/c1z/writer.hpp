@@ -31,6 +31,9 @@ struct writer_options {
   // SQLite page cache of the working database. Small on purpose: the OS page cache holds the file
   // anyway, and a large SQLite cache made inserts and finish() slower (BENCHMARKS.md) and RSS larger.
   std::size_t cache_mib = 16;
+  // Helper threads of SQLite's sorter for the index builds (PRAGMA threads). Each sorts in a
+  // buffer as large as the page cache.
+  int sort_threads = 0;
   // The caller never adds the same external id twice to resources, entitlements or grants (nor a
   // grant again after removing it). Then their unique indexes are built by finish() (or
   // index_objects()/index_grants()): inserts become appends, several times faster (BENCHMARKS.md).

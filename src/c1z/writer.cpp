@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "baton_percipio/c1z/ksuid.hpp"
@@ -319,13 +318,6 @@ struct writer::impl {
   }
 
   detail::compress_settings compress_settings() const { return {opt.zstd_level, opt.zstd_workers, opt.stop_requested}; }
-  // The whole file after the indexes: nothing else runs any more and SQLite's cache is gone, so
-  // every core compresses (zstd_workers 0 only keeps the overlapped compression to one thread).
-  detail::compress_settings whole_file_settings() const {
-    auto s = compress_settings();
-    if (s.workers == 0) s.workers = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
-    return s;
-  }
 
   // The temporary output next to the destination (renamed over it by publish()).
   void open_output() {
@@ -532,7 +524,7 @@ finish_result writer::finish() {
       if (::ftruncate(m.out.get(), 0) != 0 || ::lseek(m.out.get(), 0, SEEK_SET) != 0) {
         throw_errno("truncate", m.tmp_file, errno);
       }
-      sizes = detail::compress_database(m.db_path, m.out.get(), m.tmp_file, m.whole_file_settings());
+      sizes = detail::compress_database(m.db_path, m.out.get(), m.tmp_file, m.compress_settings());
     }
     stop_point();  // the last moment the previous file can be kept
     m.publish();

@@ -79,7 +79,9 @@ void report_ledger::restart_rows() {
 
 row_counts report_ledger::rows() const {
   row_counts r = counted_;
-  for (std::size_t user = 0; user < pending_.size(); ++user) {
+  // pending_ grows ahead of listed_ (doubling): entries past the last user are empty.
+  const std::size_t users = std::min(pending_.size(), listed_.size());
+  for (std::size_t user = 0; user < users; ++user) {
     const pending& p = pending_[user];
     if (listed_[user] != 0) {
       r.unknown_course += p.unknown_course;

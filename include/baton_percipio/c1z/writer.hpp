@@ -23,9 +23,8 @@ struct writer_options {
   std::uint32_t file_mode = 0600;  // mode of the final file
   // Level 1: on the sync's database both faster and no larger than 3 (BENCHMARKS.md); any level reads the same.
   int zstd_level = 1;
-  // Compression threads during finish(); 0 = one thread while the indexes build (with
-  // overlap_compression, the one that compresses the tables meanwhile), one per core (at most 4)
-  // for a whole file compressed after them. At level 1 one thread keeps up with the index
+  // Compression threads during finish(); 0 = one thread (with overlap_compression, the one that
+  // compresses the tables during the index builds). At level 1 one thread keeps up with the index
   // builds; two workers slowed them down and cost M about 17 MB of peak RSS (BENCHMARKS.md).
   int zstd_workers = 0;
   // SQLite page cache of the working database. Small on purpose: the OS page cache holds the file

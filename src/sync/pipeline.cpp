@@ -235,7 +235,7 @@ class pipeline::impl {
     co_await send(std::move(b));
   }
 
-  // Until done_ (users_done_ or courses_done_) is set. Throws when cancelled.
+  // Until `done` (users_done_, courses_done_ or report_folded_) is set. Throws when cancelled.
   awaitable<void> wait_until(const bool& done) {
     while (!done) {
       co_await ready_.async_wait(as_tuple(use_awaitable));
@@ -366,7 +366,7 @@ class pipeline::impl {
     s_.rows_unknown_course = rows.unknown_course;
     for (std::size_t i = 0; i < rows.unmapped_by_status.size(); ++i) {
       if (rows.unmapped_by_status[i] != 0)
-        s_.rows_unmapped_status[std::string(percipio::to_string(static_cast<percipio::activity_status>(i)))] =
+        s_.rows_unmapped_status[std::string(percipio::to_string(static_cast<percipio::activity_status>(i)))] +=
             rows.unmapped_by_status[i];
     }
     s_.grants_completed = grants.completed;

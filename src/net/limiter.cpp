@@ -38,14 +38,7 @@ void adaptive_limiter::permit::release(bp::steady_clock::time_point answered_at)
 adaptive_limiter::adaptive_limiter(asio::any_io_executor ex, limiter_options opts)
     : ex_(std::move(ex)), opts_(std::move(opts)) {
   if (opts_.max_concurrency == 0) opts_.max_concurrency = 1;
-  if (opts_.burst < 1) opts_.burst = 1;
   window_ = static_cast<double>(opts_.max_concurrency);
-  if (opts_.requests_per_second < 0) opts_.requests_per_second = 0;
-  opts_.min_requests_per_second = std::min(opts_.requests_per_second, std::max(opts_.min_requests_per_second, 1e-3));
-  rate_ = opts_.requests_per_second;
-  tokens_ = opts_.initial_tokens >= 0 ? std::min(opts_.initial_tokens, opts_.burst)
-                                      : std::clamp(opts_.requests_per_second, 1.0, opts_.burst);
-  last_refill_ = now();
   if (opts_.budget_window <= bp::steady_clock::duration::zero()) opts_.budget_requests = 0;
   budget_ = static_cast<double>(opts_.budget_requests);
   if (opts_.history && has_budget()) {
@@ -93,24 +86,6 @@ std::size_t adaptive_limiter::budget_used() {
   return in_use_ + released_.size();
 }
 
-double adaptive_limiter::burst() const {
-  // After a 429 the server's burst is evidently smaller than ours: shrink it with the rate.
-  return std::max(1.0, opts_.burst * rate_ / opts_.requests_per_second);
-}
-
-void adaptive_limiter::refill(bp::steady_clock::time_point t) {
-  if (t <= last_refill_) return;  // also while a pause holds (last_refill_ is then in the future)
-  double secs = std::chrono::duration<double>(t - last_refill_).count();
-  tokens_ = std::min(burst(), tokens_ + secs * rate_);
-  last_refill_ = t;
-}
-
-double adaptive_limiter::tokens() {
-  if (opts_.requests_per_second <= 0) return std::numeric_limits<double>::infinity();
-  refill(now());
-  return tokens_;
-}
-
 bp::steady_clock::duration adaptive_limiter::take_token() {
   const auto t = now();
   if (t < hold_until_) return hold_until_ - t;
@@ -125,15 +100,7 @@ bp::steady_clock::duration adaptive_limiter::take_token() {
       return released_[k] + opts_.budget_window - t;
     }
   }
-  if (opts_.requests_per_second <= 0) return {};
-  refill(t);
-  if (tokens_ >= 1.0) {
-    tokens_ -= 1.0;
-    return {};
-  }
-  auto wait = std::chrono::duration<double>((1.0 - tokens_) / rate_);
-  auto d = std::chrono::ceil<bp::steady_clock::duration>(wait);
-  return d.count() > 0 ? d : bp::steady_clock::duration(1);
+  return {};
 }
 
 void adaptive_limiter::wake() {
@@ -163,7 +130,6 @@ void adaptive_limiter::on_rate_limited(bp::steady_clock::duration pause, std::ui
   if (sent_epoch >= epoch_) {
     ++epoch_;
     window_ = std::max(1.0, std::floor(window_ / 2.0));
-    rate_ = std::max(opts_.min_requests_per_second, rate_ / 2.0);
     budget_ = std::max(1.0, std::floor(budget_ / 2.0));
   }
   hold_for(pause);  // what we thought we had, the server did not
@@ -171,10 +137,6 @@ void adaptive_limiter::on_rate_limited(bp::steady_clock::duration pause, std::ui
 
 void adaptive_limiter::hold_for(bp::steady_clock::duration pause) {
   hold_until_ = std::max(hold_until_, now() + std::max(pause, bp::steady_clock::duration::zero()));
-  if (opts_.requests_per_second > 0) {
-    tokens_ = 0;  // when the pause ends the server has little to give: no burst into it
-    last_refill_ = std::max(last_refill_, hold_until_);
-  }
 }
 
 void adaptive_limiter::on_success() {
@@ -183,10 +145,6 @@ void adaptive_limiter::on_success() {
   if (has_budget() && budget_ < static_cast<double>(opts_.budget_requests)) {
     const double max = static_cast<double>(opts_.budget_requests);
     budget_ = std::min(max, budget_ + std::max(1.0, max * opts_.rate_increase) / std::floor(budget_));
-  }
-  if (rate_ < opts_.requests_per_second) {
-    refill(now());  // tokens so far at the old rate
-    rate_ = std::min(opts_.requests_per_second, rate_ + opts_.requests_per_second * opts_.rate_increase);
   }
   if (cap() > before) wake();
 }
@@ -206,12 +164,12 @@ asio::awaitable<std::pair<std::error_code, adaptive_limiter::permit>> adaptive_l
       auto wait = take_token();
       if (wait.count() == 0) {
         ++in_use_;
-        // Queued requests behind us may now wait for the budget's or bucket's next opening
+        // Queued requests behind us may now wait for the budget's next opening
         // themselves, rather than for the next release.
         if (token_sleepers_ == 0 && !waiters_.empty()) wake();
         co_return std::pair{std::error_code{}, permit{this}};
       }
-      // A slot but no token: sleep until the bucket has one, keeping our turn.
+      // A slot but no room in the budget (or a hold): sleep until there is, keeping our turn.
       auto until = std::min(d, bp::steady_clock::now() + wait);
       asio::steady_timer t(ex_);
       t.expires_at(until);

@@ -364,7 +364,7 @@ TEST_CASE("async_request_with_retry") {
   policy.base_delay = 1ms;
   policy.rate_limit_base = 2ms;
   policy.seed = 7;
-  adaptive_limiter lim(io.get_executor(), [] { limiter_options o; o.max_concurrency = 4; o.burst = 1; return o; }());
+  adaptive_limiter lim(io.get_executor(), [] { limiter_options o; o.max_concurrency = 4; return o; }());
   retry_stats stats;
   auto validate = [](const response& r) -> std::error_code {
     return r.body.ends_with("]") ? std::error_code{} : make_error_code(errc::protocol_error);

@@ -32,15 +32,8 @@ struct budget_history {
 
 struct limiter_options {
   std::size_t max_concurrency = 8;
-  double requests_per_second = 0;  // token bucket refill rate; 0 disables the bucket
-  double burst = 20;               // bucket size (scaled down with the rate after a 429)
-  // Tokens at the start; below 0: one second's worth (the rate, at least 1, at most the burst).
-  // The burst builds up while requests are idle, so a server whose own burst is smaller than ours
-  // does not answer the opening requests with 429s.
-  double initial_tokens = -1;
-  double min_requests_per_second = 0.05;  // the rate never halves below this
-  // Rate regained per success after a 429, as a fraction of requests_per_second: slow, so probing
-  // above a server's limit costs few 429s.
+  // Budget regained after a 429, as a fraction of budget_requests per budget's worth of successes:
+  // slow, so probing above a server's limit costs few 429s.
   double rate_increase = 1.0 / 32;
   // Request budget: at most budget_requests permits in any budget_window (0 disables it). A request
   // counts from when its permit is taken until budget_window after its answer began (the first
@@ -55,7 +48,7 @@ struct limiter_options {
   bp::steady_clock::duration budget_window{};
   // Shared with the process's earlier and later limiters (empty: this limiter's requests only).
   std::shared_ptr<budget_history> history;
-  // Clock used by the token bucket and the budget (tests inject a virtual one). Default: steady_clock::now.
+  // Clock of the budget and the holds (tests inject a virtual one). Default: steady_clock::now.
   std::function<bp::steady_clock::time_point()> clock;
 };
 
@@ -93,38 +86,34 @@ class adaptive_limiter {
   adaptive_limiter(const adaptive_limiter&) = delete;
   adaptive_limiter& operator=(const adaptive_limiter&) = delete;
 
-  // Waits for a slot (and a token). Throws std::system_error(operation_aborted) if cancelled.
+  // Waits for a slot (and room in the budget). Throws std::system_error(operation_aborted) if cancelled.
   asio::awaitable<permit> acquire();
   // Waits at most until d: errc::timeout, errc::cancelled, or a valid permit.
   asio::awaitable<std::pair<std::error_code, permit>> async_acquire(bp::deadline d);
-  // A permit now if a slot and a token are free and nobody is queued; else an empty permit.
+  // A permit now if a slot and the budget are free and nobody is queued; else an empty permit.
   permit try_acquire();
 
   // A 429 (or a 503 with rate-limit headers) for a request whose permit was taken at sent_epoch
   // (epoch() then). Every request waits out `pause` (the server's Retry-After, or the backoff
-  // chosen) and the bucket is emptied. Multiplicative decrease (window, budget and rate halve) happens once
+  // chosen). Multiplicative decrease (window and budget halve) happens once
   // per congestion event: only for a request sent after the last decrease, so a burst of 429s to
   // requests that were in flight together halves once. The default sent_epoch always decreases.
   void on_rate_limited(bp::steady_clock::duration pause = {}, std::uint64_t sent_epoch = ~std::uint64_t{0});
-  // The server said its quota is used up until `pause` from now: every request waits, and the bucket
-  // starts empty then. No decrease of window or rate: nothing was refused.
+  // The server said its quota is used up until `pause` from now: every request waits. No decrease
+  // of window or budget: nothing was refused.
   void hold_for(bp::steady_clock::duration pause);
   // Additive increase, up to the configured maxima: the window about +1 per window of successes, the
-  // rate by rate_increase of its maximum per success, the budget by about rate_increase of its
-  // maximum (at least 1) per budget's worth of successes.
+  // budget by about rate_increase of its maximum (at least 1) per budget's worth of successes.
   void on_success();
 
   // Counts decreases; compare with on_rate_limited's sent_epoch.
   std::uint64_t epoch() const { return epoch_; }
-  double rate() const { return rate_; }  // current bucket rate (0 without a bucket)
   bp::steady_clock::time_point held_until() const { return hold_until_; }
 
   std::size_t limit() const;  // current concurrency limit (floor of the window)
   double window() const { return window_; }
   std::size_t in_use() const { return in_use_; }
   std::size_t waiting() const { return waiters_.size(); }
-  // Tokens currently in the bucket (after refill); +inf without a bucket.
-  double tokens();
   // Current budget (budget_requests until a 429 lowers it; 0 without a budget) and the requests
   // that count against it now (in flight, or released less than budget_window ago).
   std::size_t budget() const;
@@ -135,12 +124,10 @@ class adaptive_limiter {
   bool has_budget() const { return opts_.budget_requests > 0; }
   std::size_t cap() const;  // permits allowed in flight at once: the window, and the budget
   bool slot_free() const { return in_use_ < cap(); }
-  double burst() const;  // bucket size at the current rate
-  // Takes a token if the budget and the bucket have room (and no pause holds); otherwise the time
-  // until they may have.
+  // Takes a place in the budget if it has room (and no pause holds); otherwise the time until it
+  // may have.
   bp::steady_clock::duration take_token();
   void forget_expired(bp::steady_clock::time_point now);
-  void refill(bp::steady_clock::time_point now);
   bp::steady_clock::time_point now() const;
   void release_one(bp::steady_clock::time_point counted_from);  // counted_from <= now()
   void wake();
@@ -149,11 +136,8 @@ class adaptive_limiter {
   limiter_options opts_;
   double window_;
   std::size_t in_use_ = 0;
-  double tokens_ = 0;
-  double rate_ = 0;  // current refill rate: opts_.requests_per_second until a 429 lowers it
   std::uint64_t epoch_ = 0;
   bp::steady_clock::time_point hold_until_{};  // no permit before this (a server-requested pause)
-  bp::steady_clock::time_point last_refill_{};
   double budget_ = 0;  // current budget: opts_.budget_requests until a 429 lowers it
   // When released requests stopped counting budget_window later (answer begun, or release), less
   // than budget_window ago, in order.

@@ -470,15 +470,16 @@ std::uint64_t writer::remove_grants_of(std::string_view principal_type, std::spa
     if (reset_rc != SQLITE_OK) m.fail_sql("reset a statement of", reset_rc);
   }
   std::sort(rowids.begin(), rowids.end());
+  std::uint64_t removed = 0;
   for (const auto rowid : rowids) {
     m.before_row();
     const int rc = sqlite3_bind_int64(m.del_rowid, 1, rowid);
     if (rc != SQLITE_OK) m.fail_bind(1, rc);
-    m.step_and_reset(m.del_rowid, "delete from");
+    removed += static_cast<std::uint64_t>(m.step_and_reset(m.del_rowid, "delete from"));  // 0 for an id given twice
     if (++m.in_batch >= m.opt.batch_size) m.commit();
   }
-  m.counts.grants -= rowids.size();
-  return rowids.size();
+  m.counts.grants -= removed;
+  return removed;
 }
 
 writer_counts writer::counts() const { return impl_->counts; }

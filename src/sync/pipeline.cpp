@@ -312,7 +312,7 @@ class pipeline::impl {
     std::vector<std::uint8_t> listed_when_written = ledger_.listed();
     {
       const grant_order order(ledger_.pairs(), ledger_.users(), ids);
-      co_await send_grants(order);
+      co_await send_grants(order, &listed_when_written);
     }
     record_batch done;
     done.mark_grants_complete();
@@ -376,15 +376,21 @@ class pipeline::impl {
     prog_.grants = s_.grants();
   }
 
-  // One grant per pair in order (the indexes' key order).
-  awaitable<void> send_grants(const grant_order& order) {
+  // One grant per pair in order (the indexes' key order). With canonical_unless: users not marked
+  // there are named in the canonical form even if the users list delivers another form meanwhile
+  // (the sends let users pages in), so correct_early_grants finds all their grants in one form.
+  awaitable<void> send_grants(const grant_order& order, const std::vector<std::uint8_t>* canonical_unless = nullptr) {
     // The writer is the slower side here, so the queue stays full: small batches keep it small.
     const std::size_t batch_rows = std::min<std::size_t>(opts_.batch_rows, 1024);
     record_batch grants;
     for (std::size_t i = 0; i < order.size(); ++i) {
       const auto g = order[i];
       principal_id_.clear();
-      ledger_.append_principal(g.user, g.user_id, principal_id_);
+      if (canonical_unless != nullptr && (*canonical_unless)[g.user] == 0) {
+        g.user_id.append_to(principal_id_);
+      } else {
+        ledger_.append_principal(g.user, g.user_id, principal_id_);
+      }
       const auto& enc = course_entries_[g.course].encoder(g.slot);
       auto a = enc.append(grants.arena(), user_type, principal_id_);
       grants.add_grant(enc.resource_type(), enc.resource_id(), enc.entitlement_id(), user_type, principal_id_,

@@ -54,7 +54,7 @@ void apply(c1z::writer& w, record_batch& b, std::string& buf, std::atomic<std::u
     log::info("grants indexed before the end of the sync",
               {{"seconds", std::chrono::duration<double>(steady_clock::now() - t0).count()}});
   }
-  rows_written.fetch_add(b.size(), std::memory_order_relaxed);
+  rows_written.fetch_add(b.size() - removals.size(), std::memory_order_relaxed);  // rows stored, not removals
 }
 
 }  // namespace bp::sync::detail

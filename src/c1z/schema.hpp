@@ -1,8 +1,9 @@
 #pragma once
 // The v1 schema of baton-sdk v0.3.15, verbatim from spec section 2.8. The unique indexes are created
 // with the tables (INSERT OR IGNORE relies on them; those of the object tables may wait, see below); the
-// non-unique ones are built once at finish(),
-// which is much cheaper than maintaining them row by row. Readers do not care about creation order.
+// non-unique ones are built once, by finish() (object_index_sql, then grant_index_sql) unless
+// index_objects()/index_grants() built them earlier; much cheaper than maintaining them row by
+// row. Readers do not care about creation order.
 #include <string_view>
 
 namespace bp::c1z::detail {
@@ -56,7 +57,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS idx_grants_external_sync_v1
 )sql";
 
 // Every index of resources and entitlements: writer::index_objects() builds them before the grants
-// are complete (finish() then skips them: IF NOT EXISTS).
+// are complete, else finish() does (either skips those already there: IF NOT EXISTS).
 inline constexpr std::string_view object_index_sql = R"sql(
 CREATE INDEX IF NOT EXISTS idx_resources_resource_type_id_v1
   ON v1_resources (resource_type_id);
@@ -71,26 +72,10 @@ CREATE UNIQUE INDEX IF NOT EXISTS idx_entitlements_external_sync_v1
 )sql";
 
 // Every index of grants: writer::index_grants() builds them when the grants are complete before the
-// end of the sync (finish() then skips them: IF NOT EXISTS).
+// end of the sync, else finish() does (IF NOT EXISTS, as above).
 inline constexpr std::string_view grant_index_sql = R"sql(
 CREATE UNIQUE INDEX IF NOT EXISTS idx_grants_external_sync_v1
   ON v1_grants (external_id, sync_id);
-CREATE INDEX IF NOT EXISTS idx_grants_resource_type_id_resource_id_v1
-  ON v1_grants (resource_type_id, resource_id);
-CREATE INDEX IF NOT EXISTS idx_grants_principal_id_v1
-  ON v1_grants (principal_resource_type_id, principal_resource_id);
-CREATE INDEX IF NOT EXISTS idx_grants_entitlement_id_principal_id_v1
-  ON v1_grants (entitlement_id, principal_resource_type_id, principal_resource_id);
-)sql";
-
-// Built by finish() after the last row.
-inline constexpr std::string_view deferred_index_sql = R"sql(
-CREATE INDEX IF NOT EXISTS idx_resources_resource_type_id_v1
-  ON v1_resources (resource_type_id);
-CREATE INDEX IF NOT EXISTS idx_resources_external_sync_v1
-  ON v1_resources (parent_resource_type_id, parent_resource_id);
-CREATE INDEX IF NOT EXISTS idx_entitlements_resource_id_v1
-  ON v1_entitlements (resource_type_id, resource_id);
 CREATE INDEX IF NOT EXISTS idx_grants_resource_type_id_resource_id_v1
   ON v1_grants (resource_type_id, resource_id);
 CREATE INDEX IF NOT EXISTS idx_grants_principal_id_v1

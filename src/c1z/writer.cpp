@@ -507,7 +507,9 @@ finish_result writer::finish() {
     std::unique_ptr<detail::split_compressor> split = m.start_split_compression();
     try {
       m.apply_deferred_unique_indexes();
-      m.exec(std::string(detail::deferred_index_sql).c_str(), "create indexes in");
+      // Those that index_objects() or index_grants() did not build yet (IF NOT EXISTS).
+      m.exec(std::string(detail::object_index_sql).c_str(), "create indexes in");
+      m.exec(std::string(detail::grant_index_sql).c_str(), "create indexes in");
     } catch (const error&) {
       stop_point();  // an interrupted index build is a cancellation, not a database failure
       throw;

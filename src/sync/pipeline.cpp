@@ -318,13 +318,14 @@ class pipeline::impl {
     done.mark_grants_complete();
     co_await send(std::move(done));
     co_await wait_until(users_done_);
-    co_await correct_early_grants(listed_when_written);
+    co_await correct_early_grants(listed_when_written, ids);
     count_rows_and_grants();
     ledger_.release_pairs();
   }
 
   // The users list has ended; grants were written while it was coming, with listed_when_written.
-  awaitable<void> correct_early_grants(const std::vector<std::uint8_t>& listed_when_written) {
+  awaitable<void> correct_early_grants(const std::vector<std::uint8_t>& listed_when_written,
+                                       const std::vector<std::string_view>& course_ids) {
     const auto& listed = ledger_.listed();
     std::vector<std::uint8_t> rewrite;  // users delivered later, in another id form: their grants again
     std::vector<percipio::uuid> ids(listed_when_written.size());
@@ -348,7 +349,7 @@ class pipeline::impl {
     }
     co_await send(std::move(b));
     if (!rewrite.empty()) {
-      const grant_order order(ledger_.pairs(), ledger_.users(), course_ids(), rewrite);
+      const grant_order order(ledger_.pairs(), ledger_.users(), course_ids, rewrite);
       co_await send_grants(order);
     }
     const auto rewritten = static_cast<std::uint64_t>(std::count(rewrite.begin(), rewrite.end(), 1));

@@ -73,6 +73,22 @@ struct db_handle {
 };
 
 // Writes the spec 7.6 example (2 types, course + user, 2 entitlements, 1 grant) plus extras.
+// Decompresses dir/early.c1z and dir/plain.c1z and checks that both hold the same schema, grants
+// and resources, that `index_query` (which forces an index) reads the same, and that early's
+// database is intact.
+void check_same_database(const fs::path& dir, const char* index_query) {
+  decompress_to(dir / "early.c1z", dir / "early.db");
+  decompress_to(dir / "plain.c1z", dir / "plain.db");
+  const db_handle a(dir / "early.db");
+  const db_handle b(dir / "plain.db");
+  for (const char* q : {"SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name",
+                        "SELECT external_id, hex(data) FROM v1_grants ORDER BY id",
+                        "SELECT external_id, hex(data) FROM v1_resources ORDER BY id", index_query}) {
+    CHECK(a.rows(q) == b.rows(q));
+  }
+  CHECK(a.one("PRAGMA integrity_check") == "ok");
+}
+
 void write_example(writer& w) {
   CHECK(w.add_resource_type("user", encode_resource_type(user_type())));
   CHECK(w.add_resource_type("course", encode_resource_type(course_type())));
@@ -488,18 +504,9 @@ TEST_CASE("index_grants: grants indexed before the end of the sync, same schema 
     }
     w.finish();
   }
-  decompress_to(dir / "early.c1z", dir / "early.db");
-  decompress_to(dir / "plain.c1z", dir / "plain.db");
+  check_same_database(dir.path(), "SELECT count(*) FROM v1_grants INDEXED BY idx_grants_entitlement_id_principal_id_v1 "
+                                  "WHERE entitlement_id > ''");
   const db_handle a(dir / "early.db");
-  const db_handle b(dir / "plain.db");
-  for (const char* q : {"SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name",
-                        "SELECT external_id, hex(data) FROM v1_grants ORDER BY id",
-                        "SELECT external_id, hex(data) FROM v1_resources ORDER BY id",
-                        "SELECT count(*) FROM v1_grants INDEXED BY idx_grants_entitlement_id_principal_id_v1 "
-                        "WHERE entitlement_id > ''"}) {
-    CHECK(a.rows(q) == b.rows(q));
-  }
-  CHECK(a.one("PRAGMA integrity_check") == "ok");
   CHECK(a.one("SELECT \"unique\" FROM pragma_index_list('v1_grants') WHERE name = 'idx_grants_external_sync_v1'") ==
         "1");
 }
@@ -642,19 +649,9 @@ TEST_CASE("index_objects: resources and entitlements indexed before the grants, 
       }
       w.finish();
     }
-    decompress_to(dir / "early.c1z", dir / "early.db");
-    decompress_to(dir / "plain.c1z", dir / "plain.db");
-    const db_handle a(dir / "early.db");
-    const db_handle b(dir / "plain.db");
-    for (const char* q : {"SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name",
-                          "SELECT external_id, hex(data) FROM v1_grants ORDER BY id",
-                          "SELECT external_id, hex(data) FROM v1_resources ORDER BY id",
-                          "SELECT count(*) FROM v1_resources INDEXED BY idx_resources_parent_resource_id_v1 "
-                          "WHERE external_id > ''"}) {
-      CHECK(a.rows(q) == b.rows(q));
-    }
-    CHECK(a.one("PRAGMA integrity_check") == "ok");
-    CHECK(a.one("SELECT count(*) FROM v1_resources") == "2001");
+    check_same_database(dir.path(), "SELECT count(*) FROM v1_resources INDEXED BY idx_resources_parent_resource_id_v1 "
+                                    "WHERE external_id > ''");
+    CHECK(db_handle(dir / "early.db").one("SELECT count(*) FROM v1_resources") == "2001");
     reader rd(dir / "early.c1z");
     std::size_t grants = 0;
     rd.for_each_grant([&](const grant_row&) { ++grants; });

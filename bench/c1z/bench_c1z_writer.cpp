@@ -108,7 +108,7 @@ sample run(std::size_t n, std::size_t batch, const fs::path& dir, bool keep, std
   s.file_bytes = r.file_bytes;
   s.db_bytes = r.database_bytes;
   if (w.counts().grants != n) std::fprintf(stderr, "warning: %llu grants stored\n", (unsigned long long)w.counts().grants);
-  if (!keep) fs::remove(o.destination);
+  if (!keep && !std::getenv("BP_BENCH_KEEP")) fs::remove(o.destination);  // BP_BENCH_KEEP=1: leave the last file
   return s;
 }
 

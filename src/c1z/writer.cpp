@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "baton_percipio/c1z/ksuid.hpp"
+#include "bulk_index.hpp"
 #include "db_compressor.hpp"
 #include "posix_io.hpp"
 #include "schema.hpp"
@@ -170,10 +171,7 @@ struct writer::impl {
     // back): no journal at all, no fsync. A journal in memory held every index page a transaction
     // touched, tens of MB on large tenants. journal_mode is not persisted in the file, so the final
     // database is a plain rollback-journal (DELETE-mode) file.
-    const std::string pragmas = "PRAGMA page_size=" + std::to_string(opt.page_size) +
-                                "; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
-                                " PRAGMA threads=" + std::to_string(opt.sort_threads) + "; PRAGMA cache_size=-" +
-                                std::to_string(opt.cache_mib * 1024) + ";";
+    const std::string pragmas = "PRAGMA page_size=" + std::to_string(opt.page_size) + "; " + connection_pragmas();
     exec(pragmas.c_str(), "configure database");
     exec(std::string(detail::schema_sql).c_str(), "create schema in");
     if (!opt.ids_unique) exec(std::string(detail::object_unique_index_sql).c_str(), "create indexes in");
@@ -192,6 +190,49 @@ struct writer::impl {
     find_principal = prepare_persistent(
         "SELECT id FROM v1_grants WHERE principal_resource_type_id = ?1 AND principal_resource_id = ?2 AND sync_id = ?3");
     del_rowid = prepare_persistent("DELETE FROM v1_grants WHERE id = ?1");
+  }
+
+  std::string connection_pragmas() const {
+    return "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; PRAGMA threads=" +
+           std::to_string(opt.sort_threads) + "; PRAGMA cache_size=-" + std::to_string(opt.cache_mib * 1024) + ";";
+  }
+
+  // The schema's indexes the database does not have yet, in the order the schema creates them.
+  std::vector<const detail::index_def*> missing_indexes() {
+    std::vector<std::string> have;
+    detail::statement q;
+    prepare("SELECT name FROM sqlite_schema WHERE type = 'index'", q.out(), 0);
+    int rc;
+    while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+      have.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 0)));
+    }
+    if (rc != SQLITE_DONE) fail_sql("query", rc);
+    std::vector<const detail::index_def*> out;
+    for (const auto& d : detail::c1z_index_defs()) {
+      if (std::find(have.begin(), have.end(), d.name) == have.end()) out.push_back(&d);
+    }
+    return out;
+  }
+
+  // finish(): every index still missing, built by bulk_build_indexes (SQLite only for those it
+  // leaves); closes the database.
+  void build_indexes_and_close() {
+    if (!opt.bulk_indexes) {
+      apply_deferred_unique_indexes();
+      // Those that index_objects() or index_grants() did not build yet (IF NOT EXISTS).
+      exec(std::string(detail::object_index_sql).c_str(), "create indexes in");
+      exec(std::string(detail::grant_index_sql).c_str(), "create indexes in");
+      if (opt.stop_requested) sqlite3_progress_handler(db, 0, nullptr, nullptr);
+      close_db_checked();
+      return;
+    }
+    detail::bulk_build_options bo;
+    bo.sort_budget_bytes = opt.index_sort_mib << 20;
+    bo.stop_requested = opt.stop_requested;
+    const auto built = detail::bulk_build_indexes(db, db_path, missing_indexes(), bo);
+    if (opt.stop_requested) sqlite3_progress_handler(db, 0, nullptr, nullptr);
+    close_db_checked();
+    detail::register_built_indexes(db_path, built, connection_pragmas(), opt.stop_requested);
   }
 
   // ids_unique: the unique indexes that index_objects()/index_grants() did not build yet.
@@ -506,16 +547,11 @@ finish_result writer::finish() {
     // Rows no longer change: the table pages can be compressed while the indexes are built.
     std::unique_ptr<detail::split_compressor> split = m.start_split_compression();
     try {
-      m.apply_deferred_unique_indexes();
-      // Those that index_objects() or index_grants() did not build yet (IF NOT EXISTS).
-      m.exec(std::string(detail::object_index_sql).c_str(), "create indexes in");
-      m.exec(std::string(detail::grant_index_sql).c_str(), "create indexes in");
+      m.build_indexes_and_close();
     } catch (const error&) {
       stop_point();  // an interrupted index build is a cancellation, not a database failure
       throw;
     }
-    if (m.opt.stop_requested) sqlite3_progress_handler(m.db, 0, nullptr, nullptr);
-    m.close_db_checked();
     stop_point();
     const auto t1 = clock::now();
     std::optional<detail::compressed_sizes> sizes;

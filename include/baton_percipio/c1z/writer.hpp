@@ -44,6 +44,12 @@ struct writer_options {
   // finish() compresses the table pages on a thread while SQLite builds the indexes, and falls back
   // to compressing the whole file when SQLite did rewrite one of them (BENCHMARKS.md).
   bool overlap_compression = true;
+  // finish() writes the missing indexes' b-tree pages itself (one table scan per index, no sort when
+  // the rows already come in index order) instead of SQLite's CREATE INDEX; same schema, same
+  // entries (BENCHMARKS.md). False: SQLite builds them.
+  bool bulk_indexes = true;
+  // Memory for the keys of one index that needs sorting; beyond it, sorted runs go to a scratch file.
+  std::size_t index_sort_mib = 32;
   std::function<std::chrono::system_clock::time_point()> clock;  // default: system_clock::now
   // Asked between the steps of finish() and while SQLite builds the indexes: true abandons
   // finish() (it throws c1z::cancelled; the destination keeps its previous content).

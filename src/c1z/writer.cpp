@@ -164,17 +164,26 @@ struct writer::impl {
       detail::fd_guard db_fd(::open(db_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
       if (db_fd.get() < 0) throw_errno("create", db_path, errno);
     }
-    const int rc = sqlite3_open_v2(db_path.c_str(), &db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK) fail_sql("open database", rc);
+    connect();
     // The working copy is private and disposable (a failed sync deletes it, nothing is ever rolled
     // back): no journal at all, no fsync. A journal in memory held every index page a transaction
     // touched, tens of MB on large tenants. journal_mode is not persisted in the file, so the final
     // database is a plain rollback-journal (DELETE-mode) file.
-    const std::string pragmas = "PRAGMA page_size=" + std::to_string(opt.page_size) + "; " + connection_pragmas();
-    exec(pragmas.c_str(), "configure database");
+    exec(("PRAGMA page_size=" + std::to_string(opt.page_size) + ";").c_str(), "configure database");
     exec(std::string(detail::schema_sql).c_str(), "create schema in");
     if (!opt.ids_unique) exec(std::string(detail::object_unique_index_sql).c_str(), "create indexes in");
+    prepare_statements();
+  }
+
+  // Opens the working database (again, after bulk-built indexes were registered) and configures it.
+  void connect() {
+    const int rc = sqlite3_open_v2(db_path.c_str(), &db,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) fail_sql("open database", rc);
+    exec(connection_pragmas().c_str(), "configure database");
+  }
+
+  void prepare_statements() {
     ins_rt = prepare_persistent(
         "INSERT OR IGNORE INTO v1_resource_types (external_id, data, sync_id, discovered_at) VALUES (?1, ?2, ?3, ?4)");
     ins_res = prepare_persistent(
@@ -226,13 +235,46 @@ struct writer::impl {
       close_db_checked();
       return;
     }
+    bulk_build_and_close(missing_indexes(), opt.stop_requested);
+  }
+
+  void bulk_build_and_close(const std::vector<const detail::index_def*>& defs, const std::function<bool()>& stop) {
     detail::bulk_build_options bo;
     bo.sort_budget_bytes = opt.index_sort_mib << 20;
-    bo.stop_requested = opt.stop_requested;
-    const auto built = detail::bulk_build_indexes(db, db_path, missing_indexes(), bo);
-    if (opt.stop_requested) sqlite3_progress_handler(db, 0, nullptr, nullptr);
-    close_db_checked();
-    detail::register_built_indexes(db_path, built, connection_pragmas(), opt.stop_requested);
+    bo.stop_requested = stop;
+    try {
+      const auto built = detail::bulk_build_indexes(db, db_path, defs, bo);
+      if (opt.stop_requested) sqlite3_progress_handler(db, 0, nullptr, nullptr);
+      close_db_checked();
+      detail::register_built_indexes(db_path, built, connection_pragmas(), stop);
+    } catch (const error& e) {
+      if (failed.empty()) failed = e.what();
+      throw;
+    }
+  }
+
+  // index_objects(), index_grants(): the missing indexes of these tables, now; more rows may follow,
+  // which SQLite then adds to them one by one.
+  void index_tables_now(std::initializer_list<std::string_view> tables, std::string_view sql) {
+    check_usable();
+    commit();
+    if (!opt.bulk_indexes) {
+      exec(std::string(sql).c_str(), "create indexes in");
+      return;
+    }
+    std::vector<const detail::index_def*> defs;
+    for (const auto* d : missing_indexes()) {
+      if (std::find(tables.begin(), tables.end(), d->table) != tables.end()) defs.push_back(d);
+    }
+    if (defs.empty()) return;
+    bulk_build_and_close(defs, {});
+    try {
+      connect();
+      prepare_statements();
+    } catch (const error& e) {
+      if (failed.empty()) failed = e.what();
+      throw;
+    }
   }
 
   // ids_unique: the unique indexes that index_objects()/index_grants() did not build yet.
@@ -479,19 +521,9 @@ bool writer::add_grant(std::string_view resource_type, std::string_view resource
   return ok;
 }
 
-void writer::index_objects() {
-  auto& m = *impl_;
-  m.check_usable();
-  m.commit();
-  m.exec(std::string(detail::object_index_sql).c_str(), "create indexes in");
-}
+void writer::index_objects() { impl_->index_tables_now({"v1_resources", "v1_entitlements"}, detail::object_index_sql); }
 
-void writer::index_grants() {
-  auto& m = *impl_;
-  m.check_usable();
-  m.commit();
-  m.exec(std::string(detail::grant_index_sql).c_str(), "create indexes in");
-}
+void writer::index_grants() { impl_->index_tables_now({"v1_grants"}, detail::grant_index_sql); }
 
 std::uint64_t writer::remove_grants_of(std::string_view principal_type, std::span<const std::string_view> principal_ids) {
   auto& m = *impl_;

@@ -209,6 +209,7 @@ class table_pass {
     for (slot& s : slots) {
       if (s.stream) s.root = s.writer->finish();
     }
+    pages_final();  // nothing rewinds this pass any more
     for (slot& s : slots) {
       if (s.stream) continue;
       s.sorter->sort();
@@ -223,11 +224,18 @@ class table_pass {
       }
       s.root = s.writer->finish();
       s.sorter.reset();
+      pages_final();
     }
     return outcome::done;
   }
 
  private:
+  void pages_final() {
+    if (!opt_.pages_final) return;
+    sink_.flush();
+    opt_.pages_final(sink_.next_page() - 1);
+  }
+
   void stop_point() const {
     if (opt_.stop_requested && opt_.stop_requested()) throw cancelled();
   }

@@ -44,6 +44,8 @@ struct bulk_build_result {
 struct bulk_build_options {
   std::size_t sort_budget_bytes = 32u << 20;
   std::function<bool()> stop_requested;  // asked every few thousand rows; true throws c1z::cancelled
+  // Pages 1..n are on disk and will not change any more (n only grows); e.g. to compress them meanwhile.
+  std::function<void(std::uint32_t n)> pages_final;
 };
 
 // db: open, no transaction, nothing else writing. Reads the tables through db and writes the new

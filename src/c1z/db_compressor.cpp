@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -97,7 +99,11 @@ struct split_compressor::state {
   int out_fd = -1;
   fd_guard db;
   std::uint32_t page = 0;
-  std::uint64_t table_pages = 0;
+  std::uint64_t table_pages = 0;  // what the thread compressed, once it ended
+  std::mutex mu;
+  std::condition_variable more;
+  std::uint64_t final_pages = 0;  // guarded by mu: pages the thread may compress
+  bool closed = false;            // guarded by mu: no more extend()
   cctx_ptr cctx{nullptr, &ZSTD_freeCCtx};
   std::vector<char> obuf;
   std::string header;          // the frame header, as the compressor wrote it
@@ -148,17 +154,31 @@ struct split_compressor::state {
     return off;
   }
 
+  // Compresses pages 2.. up to final_pages, waiting for extend() until closed.
   void compress_tables() {
     xxh64 h;
-    const std::uint64_t end = table_pages * page;
-    const std::uint64_t got = read_range(page, end, [&](const char* p, std::size_t n) {
-      h.update(p, n);
-      feed(cctx.get(), obuf, p, n, ZSTD_e_continue, db_path, [&](const char* o, std::size_t k) { sink(o, k); });
-    });
+    std::uint64_t done = 1;
+    for (;;) {
+      std::uint64_t upto;
+      {
+        std::unique_lock lock(mu);
+        more.wait(lock, [&] { return closed || final_pages > done || stop.load(); });
+        upto = final_pages;
+        if (upto <= done) break;
+      }
+      const std::uint64_t end = upto * page;
+      const std::uint64_t got = read_range(done * page, end, [&](const char* p, std::size_t n) {
+        h.update(p, n);
+        feed(cctx.get(), obuf, p, n, ZSTD_e_continue, db_path, [&](const char* o, std::size_t k) { sink(o, k); });
+      });
+      if (unusable || stop.load()) return;
+      if (got != end) throw_error("compress", db_path, "the database is shorter than its page count");
+      done = upto;
+    }
     if (unusable || stop.load()) return;
-    if (got != end) throw_error("compress", db_path, "the database is shorter than its page count");
     feed(cctx.get(), obuf, nullptr, 0, ZSTD_e_flush, db_path, [&](const char* o, std::size_t k) { sink(o, k); });
     tables_hash = h.digest();
+    table_pages = done;
   }
 };
 
@@ -171,7 +191,7 @@ split_compressor::split_compressor(const fs::path& db_path, int out_fd, const fs
   s.out_path = out_path;
   s.out_fd = out_fd;
   s.page = page_size;
-  s.table_pages = table_pages;
+  s.final_pages = table_pages;
   s.stop_requested = settings.stop_requested;
   s.db = fd_guard(::open(db_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (s.db.get() < 0) throw_errno("open", db_path, errno);
@@ -196,11 +216,30 @@ split_compressor::split_compressor(const fs::path& db_path, int out_fd, const fs
 }
 
 split_compressor::~split_compressor() {
-  s_->stop = true;
+  {
+    std::lock_guard lock(s_->mu);
+    s_->stop = true;
+    s_->closed = true;
+  }
+  s_->more.notify_all();
   if (s_->worker.joinable()) s_->worker.join();
 }
 
+void split_compressor::extend(std::uint64_t pages) {
+  {
+    std::lock_guard lock(s_->mu);
+    if (s_->closed || pages <= s_->final_pages) return;
+    s_->final_pages = pages;
+  }
+  s_->more.notify_all();
+}
+
 void split_compressor::wait() {
+  {
+    std::lock_guard lock(s_->mu);
+    s_->closed = true;
+  }
+  s_->more.notify_all();
   if (s_->worker.joinable()) s_->worker.join();
 }
 

@@ -32,7 +32,8 @@ compressed_sizes compress_database(const std::filesystem::path& db_path, int out
 // no more rows change, pages 2..table_pages are final: a thread compresses them while SQLite builds
 // the indexes. The frame is then [header][page 1 as a raw block][pages 2..N][index pages][checksum]:
 // a raw block leaves the decoder's state untouched, so the blocks compressed before page 1 was known
-// decode the same after it. finish() checks that pages 2..N still hash as they did when compressed;
+// decode the same after it. extend() lets the thread go on with pages appended after the tables
+// once they are final. finish() checks that every page the thread compressed still hashes the same;
 // if SQLite did touch one (or the schema outgrew page 1, so it will), it returns nothing and the
 // caller compresses the whole file instead.
 class split_compressor {
@@ -43,7 +44,10 @@ class split_compressor {
   split_compressor(const split_compressor&) = delete;
   split_compressor& operator=(const split_compressor&) = delete;
 
-  // Blocks until the table pages are compressed (finish() starts with it).
+  // Pages up to `pages` are final too (index pages the bulk builder wrote after the tables): the
+  // thread compresses them after the tables. Only ever grows; pages past it are compressed by finish().
+  void extend(std::uint64_t pages);
+  // Ends the thread's work and waits for it (finish() starts with it).
   void wait();
   // Call once the database is closed. Empty when the output is unusable (truncate it and start over).
   std::optional<compressed_sizes> finish();

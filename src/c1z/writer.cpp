@@ -225,7 +225,7 @@ struct writer::impl {
 
   // finish(): every index still missing, built by bulk_build_indexes (SQLite only for those it
   // leaves); closes the database.
-  void build_indexes_and_close() {
+  void build_indexes_and_close(detail::split_compressor* split) {
     if (!opt.bulk_indexes) {
       apply_deferred_unique_indexes();
       // Those that index_objects() or index_grants() did not build yet (IF NOT EXISTS).
@@ -235,13 +235,15 @@ struct writer::impl {
       close_db_checked();
       return;
     }
-    bulk_build_and_close(missing_indexes(), opt.stop_requested);
+    bulk_build_and_close(missing_indexes(), opt.stop_requested, split);
   }
 
-  void bulk_build_and_close(const std::vector<const detail::index_def*>& defs, const std::function<bool()>& stop) {
+  void bulk_build_and_close(const std::vector<const detail::index_def*>& defs, const std::function<bool()>& stop,
+                            detail::split_compressor* split = nullptr) {
     detail::bulk_build_options bo;
     bo.sort_budget_bytes = opt.index_sort_mib << 20;
     bo.stop_requested = stop;
+    if (split) bo.pages_final = [split](std::uint32_t n) { split->extend(n); };
     try {
       const auto built = detail::bulk_build_indexes(db, db_path, defs, bo);
       if (opt.stop_requested) sqlite3_progress_handler(db, 0, nullptr, nullptr);
@@ -579,7 +581,7 @@ finish_result writer::finish() {
     // Rows no longer change: the table pages can be compressed while the indexes are built.
     std::unique_ptr<detail::split_compressor> split = m.start_split_compression();
     try {
-      m.build_indexes_and_close();
+      m.build_indexes_and_close(split.get());
     } catch (const error&) {
       stop_point();  // an interrupted index build is a cancellation, not a database failure
       throw;

@@ -88,6 +88,7 @@ struct geometry {
   std::uint32_t schema_format = 4;
   std::uint32_t page_count = 0;
   bool auto_vacuum = false;
+  bool utf8 = true;  // keys are written as UTF-8 text
 };
 
 geometry read_geometry(int fd, const fs::path& path) {
@@ -100,6 +101,7 @@ geometry read_geometry(int fd, const fs::path& path) {
   g.schema_format = read_u32(h + 44);
   g.page_count = read_u32(h + 28);
   g.auto_vacuum = read_u32(h + 52) != 0;
+  g.utf8 = read_u32(h + 56) <= 1;  // 0: not set yet, 1: UTF-8
   return g;
 }
 
@@ -109,9 +111,26 @@ geometry read_geometry(int fd, const fs::path& path) {
   throw error(error_text("create indexes in", path, "UNIQUE constraint failed: " + cols));
 }
 
+// Whether a key has a NULL column (UNIQUE lets those repeat).
+bool key_has_null(std::string_view key) {
+  std::size_t pos = 0;
+  const std::size_t end = key.size() - rowid_key_bytes;
+  while (pos < end) {
+    if (key[pos++] == '\x00') return true;
+    for (;;) {  // past the text's 00 00 terminator (00 FF is an escaped NUL)
+      pos = key.find('\0', pos);
+      if (pos == std::string_view::npos || pos + 1 >= end) return false;
+      pos += 2;
+      if (key[pos - 1] == '\x00') break;
+    }
+  }
+  return false;
+}
+
 // Memcmp order of two keys; a unique index's keys may not be equal apart from the rowid.
 int compare_keys(const index_def& def, std::string_view a, std::string_view b, const fs::path& path) {
-  if (def.unique && a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() - rowid_key_bytes) == 0) {
+  if (def.unique && a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() - rowid_key_bytes) == 0 &&
+      !key_has_null(a)) {
     fail_unique(def, path);
   }
   return a.compare(b);
@@ -261,7 +280,7 @@ bulk_build_result bulk_build_indexes(sqlite3* db, const fs::path& db_path, const
   if (fd.get() < 0) throw_errno("open", db_path, errno);
   const geometry g = read_geometry(fd.get(), db_path);
   bulk_build_result result;
-  if (g.auto_vacuum || g.usable < 480) {  // pointer-map pages or tiny pages: SQLite's own way
+  if (g.auto_vacuum || g.usable < 480 || !g.utf8) {  // pointer-map pages, tiny pages or UTF-16: SQLite's own way
     result.fallback = indexes;
     result.page_count = g.page_count;
     return result;
@@ -314,6 +333,7 @@ bulk_build_result bulk_build_indexes(sqlite3* db, const fs::path& db_path, const
 
 void register_built_indexes(const fs::path& db_path, const bulk_build_result& result, const std::string& pragmas,
                             const std::function<bool()>& stop_requested) {
+  if (result.built.empty() && result.fallback.empty()) return;
   {
     // The header's page count, valid for the next change counter (file format 1.3.7, 1.3.26).
     fd_guard fd(::open(db_path.c_str(), O_RDWR | O_CLOEXEC));

@@ -3,7 +3,8 @@
 // with the tables (INSERT OR IGNORE relies on them; those of the object tables may wait, see below); the
 // non-unique ones are built once, by finish() (object_index_sql, then grant_index_sql) unless
 // index_objects()/index_grants() built them earlier; much cheaper than maintaining them row by
-// row. Readers do not care about creation order.
+// row. Readers do not care about creation order. bulk_index reads each index's name, columns and
+// stored SQL from these statements (run in an in-memory database), so they stay the only source.
 #include <string_view>
 
 namespace bp::c1z::detail {

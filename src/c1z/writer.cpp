@@ -164,23 +164,19 @@ struct writer::impl {
       detail::fd_guard db_fd(::open(db_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
       if (db_fd.get() < 0) throw_errno("create", db_path, errno);
     }
-    connect();
-    // The working copy is private and disposable (a failed sync deletes it, nothing is ever rolled
-    // back): no journal at all, no fsync. A journal in memory held every index page a transaction
-    // touched, tens of MB on large tenants. journal_mode is not persisted in the file, so the final
-    // database is a plain rollback-journal (DELETE-mode) file.
-    exec(("PRAGMA page_size=" + std::to_string(opt.page_size) + ";").c_str(), "configure database");
+    connect("PRAGMA page_size=" + std::to_string(opt.page_size) + "; ");
     exec(std::string(detail::schema_sql).c_str(), "create schema in");
     if (!opt.ids_unique) exec(std::string(detail::object_unique_index_sql).c_str(), "create indexes in");
     prepare_statements();
   }
 
   // Opens the working database (again, after bulk-built indexes were registered) and configures it.
-  void connect() {
+  // first: pragmas that must come before the rest (the page size of a new database).
+  void connect(const std::string& first = {}) {
     const int rc = sqlite3_open_v2(db_path.c_str(), &db,
                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) fail_sql("open database", rc);
-    exec(connection_pragmas().c_str(), "configure database");
+    exec((first + connection_pragmas()).c_str(), "configure database");
   }
 
   void prepare_statements() {
@@ -201,6 +197,10 @@ struct writer::impl {
     del_rowid = prepare_persistent("DELETE FROM v1_grants WHERE id = ?1");
   }
 
+  // The working copy is private and disposable (a failed sync deletes it, nothing is ever rolled
+  // back): no journal at all, no fsync. A journal in memory held every index page a transaction
+  // touched, tens of MB on large tenants. journal_mode is not persisted in the file, so the final
+  // database is a plain rollback-journal (DELETE-mode) file.
   std::string connection_pragmas() const {
     return "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; PRAGMA threads=" +
            std::to_string(opt.sort_threads) + "; PRAGMA cache_size=-" + std::to_string(opt.cache_mib * 1024) + ";";
@@ -446,6 +446,7 @@ struct writer::impl {
 
 writer::writer(writer_options options) : impl_(std::make_unique<impl>()) {
   impl_->opt = std::move(options);
+  if (std::getenv("BP_NO_BULK")) impl_->opt.bulk_indexes = false;  // TEMP
   if (impl_->opt.batch_size == 0) impl_->opt.batch_size = 1;
   impl_->started = impl_->now();
   impl_->sync_id = make_ksuid(impl_->started);

@@ -32,11 +32,21 @@ void put_u32(unsigned char* p, std::uint32_t v) {
 
 page_sink::page_sink(int fd, std::filesystem::path path, std::uint32_t page_size, std::uint32_t usable_size,
                      std::uint32_t first_page)
-    : fd_(fd), path_(std::move(path)), page_size_(page_size), usable_(usable_size), next_page_(first_page) {
+    : fd_(fd),
+      path_(std::move(path)),
+      page_size_(page_size),
+      usable_(usable_size),
+      next_page_(first_page),
+      lock_page_(static_cast<std::uint32_t>((std::uint64_t{1} << 30) / page_size + 1)) {
   if (usable_ < 480 || usable_ > page_size_ || first_page < 2) throw std::logic_error("page_sink: bad page geometry");
 }
 
 std::uint32_t page_sink::write(const unsigned char* data) {
+  if (next_page_ == lock_page_) {  // left as zeros, as SQLite leaves it
+    if (out_.empty()) out_first_ = next_page_;
+    out_.resize(out_.size() + page_size_, 0);
+    ++next_page_;
+  }
   if (out_.empty()) out_first_ = next_page_;
   out_.insert(out_.end(), data, data + page_size_);
   if (out_.size() >= out_flush_bytes) flush();
@@ -78,13 +88,13 @@ void index_btree_writer::add(std::string_view record) {
   n += local;
   if (local < payload) {
     // Overflow chain, written now: each page is the next page's number, then usable - 4 bytes.
-    put_u32(c + n, sink_.next_page());
+    put_u32(c + n, sink_.upcoming());
     n += 4;
     std::size_t pos = local;
     while (pos < payload) {
       const std::size_t take = std::min<std::size_t>(payload - pos, usable_ - 4);
       std::fill(page_.begin(), page_.end(), 0);
-      put_u32(page_.data(), pos + take < payload ? sink_.next_page() + 1 : 0);
+      put_u32(page_.data(), pos + take < payload ? sink_.following(sink_.upcoming()) : 0);
       std::memcpy(page_.data() + 4, record.data() + pos, take);
       sink_.write(page_.data());
       pos += take;

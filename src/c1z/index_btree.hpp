@@ -22,7 +22,12 @@ class page_sink {
   // Forgets the pages from `page` on (they are written again); flushes first.
   void rewind(std::uint32_t page);
   void flush();
+  // One past the last page written: the database's page count so far.
   std::uint32_t next_page() const { return next_page_; }
+  // The number the next write() returns, and the one after page n: SQLite never uses the page
+  // holding the lock bytes at 1 GiB (file format 1.3.2), so the numbering skips it.
+  std::uint32_t upcoming() const { return following(next_page_ - 1); }
+  std::uint32_t following(std::uint32_t page) const { return page + 1 == lock_page_ ? page + 2 : page + 1; }
   std::uint32_t page_size() const { return page_size_; }
   std::uint32_t usable_size() const { return usable_; }
 
@@ -32,6 +37,7 @@ class page_sink {
   std::uint32_t page_size_;
   std::uint32_t usable_;
   std::uint32_t next_page_;
+  std::uint32_t lock_page_;
   std::vector<unsigned char> out_;  // pages not yet written, from out_first_ on
   std::uint32_t out_first_ = 0;
 };

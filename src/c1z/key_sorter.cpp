@@ -157,6 +157,7 @@ bool key_sorter::next(std::string_view& key) {
   }
   // The previous key's run moves on only now: the caller's view of it stayed valid until here.
   auto greater = [](const run_reader* a, const run_reader* b) { return a->key > b->key; };
+  if (heap_.empty()) return false;  // ended (and stays so)
   if (next_entry_ != 0) {
     std::pop_heap(heap_.begin(), heap_.end(), greater);
     if (heap_.back()->advance()) std::push_heap(heap_.begin(), heap_.end(), greater);

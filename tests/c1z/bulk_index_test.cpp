@@ -1084,9 +1084,8 @@ TEST_CASE("bulk index: a connection opened before register_built_indexes sees an
 }
 
 // The builder writes the UTF-8 bytes sqlite3_column_text gives; a UTF-16 database stores its text
-// in UTF-16 (file format 1.3.13), so such a database must be left to SQLite or its text converted.
-// Never made by the c1z writer (always UTF-8): latent.
-TEST_CASE("bulk index: a UTF-16 database" * doctest::may_fail()) {
+// in UTF-16 (file format 1.3.13), so such a database is left to SQLite. The c1z writer never makes one.
+TEST_CASE("bulk index: a UTF-16 database") {
   rng_t rng(117);
   scratch_dir dir;
   build_case c;
@@ -1100,7 +1099,7 @@ TEST_CASE("bulk index: a UTF-16 database" * doctest::may_fail()) {
 // The pages SQLite never uses: the lock-byte page at file offset 2^30 (file format 1.3.2). A
 // database crossing 1 GiB is made cheaply: a small one whose freelist (one trunk page, the rest
 // sparse) runs up to just before the page the builder would write first.
-TEST_CASE("bulk index: a database that reaches the lock-byte page (1 GiB)" * doctest::may_fail()) {
+TEST_CASE("bulk index: a database that reaches the lock-byte page (1 GiB)") {
   rng_t rng(121);
   scratch_dir dir;
   build_case c;
@@ -1138,7 +1137,7 @@ TEST_CASE("bulk index: a database that reaches the lock-byte page (1 GiB)" * doc
   for (const auto& b : o.result.built) CHECK(b.root != lock_page);
 }
 
-TEST_CASE("page_sink: page numbers skip the lock-byte page" * doctest::may_fail()) {
+TEST_CASE("page_sink: page numbers skip the lock-byte page") {
   scratch_dir dir;
   const fs::path p = dir / "sparse";
   const int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -1224,10 +1223,8 @@ TEST_CASE("key_sorter: random keys come out in memcmp order, through several run
   CHECK_FALSE(fs::exists(scratch));  // the run file goes with the sorter
 }
 
-// After the last key, next() with runs pops an empty heap (heap_.back() of an empty vector) and
-// crashes; without runs it returns false again. bulk_index never asks twice, so this is latent.
-// Skipped by default because it crashes the process (run with --no-skip to see it).
-TEST_CASE("key_sorter: next() after the end keeps returning false" * doctest::skip()) {
+// After the last key, next() keeps returning false, with runs (an empty merge heap) as without.
+TEST_CASE("key_sorter: next() after the end keeps returning false") {
   scratch_dir dir;
   key_sorter s(dir / "runs", 1);
   for (int i = 0; i < 20000; ++i) s.add(std::to_string(i * 7919 % 20000) + std::string(20, 'k'));

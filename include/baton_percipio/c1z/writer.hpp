@@ -41,17 +41,19 @@ struct writer_options {
   // SQLite page size of the database (a power of two, 512 to 65536). baton-sdk writes 4096; any
   // size reads the same.
   std::uint32_t page_size = 4096;
-  // finish() compresses the table pages on a thread while SQLite builds the indexes, and falls back
+  // finish() compresses the table pages on a thread while the indexes are built, and falls back
   // to compressing the whole file when SQLite did rewrite one of them (BENCHMARKS.md).
   bool overlap_compression = true;
-  // finish() writes the missing indexes' b-tree pages itself (one table scan per index, no sort when
-  // the rows already come in index order) instead of SQLite's CREATE INDEX; same schema, same
-  // entries (BENCHMARKS.md). False: SQLite builds them.
+  // finish(), index_objects() and index_grants() write the missing indexes' b-tree pages
+  // themselves (one scan per table; keys already in index order go straight to pages, the others
+  // are sorted) instead of SQLite's CREATE INDEX: same schema, same entries, about twice as fast
+  // (BENCHMARKS.md). False: SQLite builds them.
   bool bulk_indexes = true;
-  // Memory for the keys of one index that needs sorting; beyond it, sorted runs go to a scratch file.
+  // Memory for the keys of the indexes that need sorting (all of one table at once); beyond it,
+  // sorted runs go to a scratch file in the working directory.
   std::size_t index_sort_mib = 32;
   std::function<std::chrono::system_clock::time_point()> clock;  // default: system_clock::now
-  // Asked between the steps of finish() and while SQLite builds the indexes: true abandons
+  // Asked between the steps of finish() and while the indexes are built: true abandons
   // finish() (it throws c1z::cancelled; the destination keeps its previous content).
   std::function<bool()> stop_requested;
 };

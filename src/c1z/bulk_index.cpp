@@ -4,8 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -219,7 +217,7 @@ class table_pass {
           s.sorter->add(s.key);
           continue;
         }
-        if (!s.prev.empty() && compare_keys(*s.def, s.prev, s.key, path_) > 0) { if (std::getenv("BP_INDEX_TRACE")) std::fprintf(stderr, "break at row %llu\n", (unsigned long long)n); return culprit = k, outcome::out_of_order; }
+        if (!s.prev.empty() && compare_keys(*s.def, s.prev, s.key, path_) > 0) return culprit = k, outcome::out_of_order;
         key_to_record(s.key, schema_format_, record_);
         s.writer->add(record_);
         s.prev.swap(s.key);
@@ -304,7 +302,6 @@ bulk_build_result bulk_build_indexes(sqlite3* db, const fs::path& db_path, const
       const std::uint32_t start = sink.next_page();
       std::size_t culprit = 0;
       const auto o = pass.run(slots, culprit);
-      if (std::getenv("BP_INDEX_TRACE")) std::fprintf(stderr, "pass %s outcome %d culprit %s\n", table.c_str(), int(o), slots[culprit].def->name.c_str());  // TEMP
       if (o == table_pass::outcome::done) break;
       sink.rewind(start);
       if (o == table_pass::outcome::out_of_order) {

@@ -446,7 +446,6 @@ struct writer::impl {
 
 writer::writer(writer_options options) : impl_(std::make_unique<impl>()) {
   impl_->opt = std::move(options);
-  if (std::getenv("BP_NO_BULK")) impl_->opt.bulk_indexes = false;  // TEMP
   if (impl_->opt.batch_size == 0) impl_->opt.batch_size = 1;
   impl_->started = impl_->now();
   impl_->sync_id = make_ksuid(impl_->started);

@@ -117,7 +117,7 @@ void key_to_record(std::string_view key, std::uint32_t schema_format, std::strin
       std::memcpy(out + b, e.data(), nul + 1);  // 00 FF back to one NUL
       b += nul + 1;
     }
-    std::memcpy(out + b, e.data(), e.size());
+    if (!e.empty()) std::memcpy(out + b, e.data(), e.size());  // a NULL's view has no data pointer
     b += e.size();
   }
   const auto r = static_cast<std::uint64_t>(rowid);

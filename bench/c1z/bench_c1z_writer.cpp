@@ -180,11 +180,12 @@ int main(int argc, char** argv) {
   const std::size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
   const fs::path dir = argc > 2 ? fs::path(argv[2]) : fs::temp_directory_path();
   const bool keep = argc > 3 && std::string(argv[3]) == "--keep";
-  // BP_BENCH_ONLY_UNIQUE=1: only the last two tables; BP_BENCH_PAGE_SIZE: their page size.
+  // BP_BENCH_ONLY_UNIQUE=1: only the last two tables; BP_BENCH_PAGE_SIZE: the page size of the last four.
   const bool only_unique = std::getenv("BP_BENCH_ONLY_UNIQUE") != nullptr;
   // BP_BENCH_ONLY_ORDER=1: only the last table (grant order).
   const bool only_order = std::getenv("BP_BENCH_ONLY_ORDER") != nullptr;
-  page_size_arg = std::getenv("BP_BENCH_PAGE_SIZE") ? static_cast<std::uint32_t>(std::atoi(std::getenv("BP_BENCH_PAGE_SIZE"))) : 4096;
+  // Default: the sync's page size (sync::options::writer_page_size).
+  page_size_arg = std::getenv("BP_BENCH_PAGE_SIZE") ? static_cast<std::uint32_t>(std::atoi(std::getenv("BP_BENCH_PAGE_SIZE"))) : 65536;
   std::printf("grants=%zu dir=%s (median of 3 runs)\n", n, dir.c_str());
   std::printf("user resource encode (record built + encoded): %.0f records/s\n", user_encode_rate(200'000));
   if (!only_unique && !only_order) {  // batch sizes and cache sizes, at 4 KiB pages

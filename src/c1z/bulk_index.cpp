@@ -1,6 +1,7 @@
 #include "bulk_index.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -55,13 +56,28 @@ std::vector<index_def> read_defs() {
       d.table = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 1));
       d.sql = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 2));
       d.unique = d.sql.rfind("CREATE UNIQUE INDEX", 0) == 0;
+      // The builder knows plain ascending BINARY columns of a full index; anything else (an
+      // expression, DESC, another collation, WHERE) is left to SQLite.
       statement cols;
-      const std::string info = "SELECT name FROM pragma_index_info('" + d.name + "') ORDER BY seqno";
+      const std::string info = "SELECT name, \"desc\", coll, cid FROM pragma_index_xinfo('" + d.name +
+                               "') WHERE key ORDER BY seqno";
       if (sqlite3_prepare_v2(db, info.c_str(), -1, cols.out(), nullptr) != SQLITE_OK)
         fail(db, "query", mem, sqlite3_errcode(db));
       while (sqlite3_step(cols.get()) == SQLITE_ROW) {
-        d.columns.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(cols.get(), 0)));
+        const auto* name = sqlite3_column_text(cols.get(), 0);
+        const auto* coll = sqlite3_column_text(cols.get(), 2);
+        const bool plain = name != nullptr && sqlite3_column_int(cols.get(), 1) == 0 && coll != nullptr &&
+                           std::string_view(reinterpret_cast<const char*>(coll)) == "BINARY" &&
+                           sqlite3_column_int(cols.get(), 3) >= 0;
+        d.buildable = d.buildable && plain;
+        d.columns.emplace_back(name ? reinterpret_cast<const char*>(name) : "");
       }
+      statement partial;
+      const std::string list = "SELECT partial FROM pragma_index_list('" + d.table + "') WHERE name = '" + d.name + "'";
+      if (sqlite3_prepare_v2(db, list.c_str(), -1, partial.out(), nullptr) != SQLITE_OK)
+        fail(db, "query", mem, sqlite3_errcode(db));
+      d.buildable = d.buildable && !d.columns.empty() && sqlite3_step(partial.get()) == SQLITE_ROW &&
+                    sqlite3_column_int(partial.get(), 0) == 0;
       defs.push_back(std::move(d));
     }
   } catch (...) {
@@ -89,6 +105,7 @@ struct geometry {
   std::uint32_t page_count = 0;
   bool auto_vacuum = false;
   bool utf8 = true;  // keys are written as UTF-8 text
+  bool trusted = true;  // the header's page count is the database's
 };
 
 geometry read_geometry(int fd, const fs::path& path) {
@@ -102,6 +119,11 @@ geometry read_geometry(int fd, const fs::path& path) {
   g.page_count = read_u32(h + 28);
   g.auto_vacuum = read_u32(h + 52) != 0;
   g.utf8 = read_u32(h + 56) <= 1;  // 0: not set yet, 1: UTF-8
+  // The page count is valid when the change counter matches its version-valid-for number (file
+  // format 1.3.7) and the file holds that many pages; else SQLite's own way.
+  struct stat st {};
+  g.trusted = read_u32(h + 24) == read_u32(h + 92) && ::fstat(fd, &st) == 0 &&
+              static_cast<std::uint64_t>(st.st_size) >= std::uint64_t{g.page_count} * g.page_size;
   return g;
 }
 
@@ -280,7 +302,7 @@ bulk_build_result bulk_build_indexes(sqlite3* db, const fs::path& db_path, const
   if (fd.get() < 0) throw_errno("open", db_path, errno);
   const geometry g = read_geometry(fd.get(), db_path);
   bulk_build_result result;
-  if (g.auto_vacuum || g.usable < 480 || !g.utf8) {  // pointer-map pages, tiny pages or UTF-16: SQLite's own way
+  if (g.auto_vacuum || g.usable < 480 || !g.utf8 || !g.trusted) {  // pointer-map pages, tiny pages, UTF-16: SQLite's way
     result.fallback = indexes;
     result.page_count = g.page_count;
     return result;
@@ -294,8 +316,11 @@ bulk_build_result bulk_build_indexes(sqlite3* db, const fs::path& db_path, const
   for (const std::string& table : tables) {
     std::vector<table_pass::slot> slots;
     for (const index_def* d : indexes) {
-      if (d->table == table) slots.push_back({d, true, {}, nullptr, nullptr, {}, {}, 0});
+      if (d->table != table) continue;
+      if (d->buildable) slots.push_back({d, true, {}, nullptr, nullptr, {}, {}, 0});
+      else result.fallback.push_back(d);
     }
+    if (slots.empty()) continue;
     // Every index starts streamed; one found out of order is sorted in the next pass, one with a
     // value other than text or NULL is left to SQLite. A pass's pages are written again by the next.
     for (;;) {
@@ -397,7 +422,10 @@ void register_built_indexes(const fs::path& db_path, const bulk_build_result& re
     throw;
   }
   rc = sqlite3_close(db);
-  if (rc != SQLITE_OK) throw error(error_text("close", db_path, sqlite3_errstr(rc)));
+  if (rc != SQLITE_OK) {
+    sqlite3_close_v2(db);  // releases what it can; the error stands
+    throw error(error_text("close", db_path, sqlite3_errstr(rc)));
+  }
 }
 
 }  // namespace bp::c1z::detail

@@ -2,11 +2,13 @@
 // Builds indexes of a finished database without SQLite's CREATE INDEX: each index's keys are read
 // in one table scan; when they already come in index order (the grants the sync writes, in
 // (course, entitlement, user) order) they go straight into b-tree pages, else through key_sorter.
-// The pages are appended after the database's last page; register_built_indexes() then records
-// them in sqlite_schema with the exact SQL SQLite would have stored, so the file is the one
-// CREATE INDEX would have made (same schema, same entries; PRAGMA integrity_check passes).
+// The pages are appended after the database's last page (free pages are not reused);
+// register_built_indexes() then records them in sqlite_schema with the exact SQL SQLite would have
+// stored: the same schema and the same entries as CREATE INDEX (PRAGMA integrity_check passes),
+// though the pages are laid out and filled differently.
 //
-// An index whose columns hold anything but text or NULL is left to SQLite (`fallback`).
+// An index whose columns hold anything but text or NULL, or that is not a plain ascending BINARY
+// index, is left to SQLite (`fallback`).
 #include <sqlite3.h>
 
 #include <cstdint>
@@ -23,6 +25,7 @@ struct index_def {
   std::string sql;  // as sqlite_schema holds it
   std::vector<std::string> columns;
   bool unique = false;
+  bool buildable = true;  // plain ascending BINARY columns, no WHERE: bulk_build_indexes can build it
 };
 
 // Every index of the c1z schema, in the order the writer creates them, read from an in-memory

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -104,6 +105,7 @@ struct split_compressor::state {
   std::condition_variable more;
   std::uint64_t final_pages = 0;  // guarded by mu: pages the thread may compress
   bool closed = false;            // guarded by mu: no more extend()
+  bool worker_done = false;       // guarded by mu: the thread has nothing left to do
   cctx_ptr cctx{nullptr, &ZSTD_freeCCtx};
   std::vector<char> obuf;
   std::string header;          // the frame header, as the compressor wrote it
@@ -212,6 +214,11 @@ split_compressor::split_compressor(const fs::path& db_path, int out_fd, const fs
     } catch (...) {
       s.error = std::current_exception();
     }
+    {
+      std::lock_guard lock(s.mu);
+      s.worker_done = true;
+    }
+    s.more.notify_all();
   });
 }
 
@@ -245,6 +252,27 @@ void split_compressor::wait() {
 
 std::optional<compressed_sizes> split_compressor::finish() {
   auto& s = *s_;
+  if (s.stop_requested && s.worker.joinable()) {
+    // The thread may still have index pages to compress: a stop request is asked meanwhile, not
+    // only once it is done.
+    for (;;) {
+      {
+        std::unique_lock lock(s.mu);
+        s.closed = true;
+        s.more.notify_all();
+        if (s.more.wait_for(lock, std::chrono::milliseconds(50), [&] { return s.worker_done; })) break;
+      }
+      if (s.stop_requested()) {
+        {
+          std::lock_guard lock(s.mu);
+          s.stop = true;
+        }
+        s.more.notify_all();
+        s.worker.join();
+        throw cancelled();
+      }
+    }
+  }
   wait();
   if (s.error) std::rethrow_exception(s.error);
   if (s.unusable || s.header.size() < frame_header_bytes) return std::nullopt;

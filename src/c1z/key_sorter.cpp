@@ -11,7 +11,9 @@ namespace bp::c1z::detail {
 
 namespace {
 
-constexpr std::size_t reader_buffer = 256 * 1024;
+// Read-ahead of one run during the merge: the budget shared by all runs, within these bounds.
+constexpr std::size_t max_reader_buffer = 256 * 1024;
+constexpr std::size_t min_reader_buffer = 4 * 1024;
 
 std::uint64_t prefix_at(std::string_view key, std::size_t from) {
   unsigned char b[8] = {};
@@ -28,6 +30,7 @@ struct key_sorter::run_reader {
   int fd;
   const std::filesystem::path* path;
   std::uint64_t pos, end;
+  std::size_t chunk;  // bytes read ahead at a time
   std::string buf;
   std::size_t at = 0;
   std::string_view key;
@@ -38,7 +41,7 @@ struct key_sorter::run_reader {
     at = 0;
     while (buf.size() < need && pos < end) {
       const std::size_t old = buf.size();
-      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max(need, reader_buffer), end - pos));
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max(need, chunk), end - pos));
       buf.resize(old + want);
       const std::size_t n = pread_some(fd, buf.data() + old, want, pos, *path);
       buf.resize(old + n);
@@ -139,8 +142,9 @@ void key_sorter::sort() {
   std::string().swap(arena_);
   std::vector<entry>().swap(entries_);
   merging_ = true;
+  const std::size_t chunk = std::clamp(budget_ / runs_.size(), min_reader_buffer, max_reader_buffer);
   for (const run& r : runs_) {
-    auto rd = std::make_unique<run_reader>(run_reader{file_.get(), &scratch_, r.begin, r.end, {}, 0, {}});
+    auto rd = std::make_unique<run_reader>(run_reader{file_.get(), &scratch_, r.begin, r.end, chunk, {}, 0, {}});
     if (rd->advance()) heap_.push_back(rd.get());
     readers_.push_back(std::move(rd));
   }

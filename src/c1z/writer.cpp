@@ -249,9 +249,21 @@ struct writer::impl {
       if (opt.stop_requested) sqlite3_progress_handler(db, 0, nullptr, nullptr);
       close_db_checked();
       detail::register_built_indexes(db_path, built, connection_pragmas(), stop);
-    } catch (const error& e) {
-      if (failed.empty()) failed = e.what();
+    } catch (...) {
+      note_failure("an index build failed");
       throw;
+    }
+  }
+
+  // The database may be closed or half-registered: nothing else is accepted after this.
+  void note_failure(const char* fallback) {
+    if (!failed.empty()) return;
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      failed = e.what();
+    } catch (...) {
+      failed = fallback;
     }
   }
 
@@ -273,8 +285,8 @@ struct writer::impl {
     try {
       connect();
       prepare_statements();
-    } catch (const error& e) {
-      if (failed.empty()) failed = e.what();
+    } catch (...) {
+      note_failure("reopening the database failed");
       throw;
     }
   }

@@ -1411,3 +1411,62 @@ TEST_CASE("index_key: varints as SQLite reads them") {
   CHECK(put_varint(buf, std::numeric_limits<std::uint64_t>::max()) == 9);
   CHECK(to_hex(std::string_view(reinterpret_cast<char*>(buf), 9)) == "ffffffffffffffffff");
 }
+
+TEST_CASE("bulk index: every index of the c1z schema is one the builder can build") {
+  const auto& defs = bp::c1z::detail::c1z_index_defs();
+  CHECK(defs.size() == 12);
+  for (const auto& d : defs) {
+    CAPTURE(d.name);
+    CHECK(d.buildable);
+    CHECK_FALSE(d.columns.empty());
+  }
+}
+
+TEST_CASE("bulk index: an index the builder cannot build, or a header it cannot trust, goes to SQLite") {
+  rng_t rng(131);
+  scratch_dir dir;
+  const fs::path p = dir / "db";
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(p.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, std::string(bp::c1z::detail::schema_sql).c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "INSERT INTO v1_grants (resource_type_id, resource_id, entitlement_id, "
+                             "principal_resource_type_id, principal_resource_id, external_id, data, sync_id, "
+                             "discovered_at) VALUES ('course', 'c', 'e', 'user', 'u', 'g', 'd', 's', 'now')",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  std::vector<const bp::c1z::detail::index_def*> grant_defs;
+  for (const auto& d : bp::c1z::detail::c1z_index_defs()) {
+    if (d.table == "v1_grants") grant_defs.push_back(&d);
+  }
+  SUBCASE("not buildable") {
+    bp::c1z::detail::index_def odd = *grant_defs.front();
+    odd.buildable = false;
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(p.c_str(), &db) == SQLITE_OK);
+    const auto r = bp::c1z::detail::bulk_build_indexes(db, p, {&odd}, {});
+    sqlite3_close(db);
+    REQUIRE(r.fallback.size() == 1);
+    CHECK(r.built.empty());
+    bp::c1z::detail::register_built_indexes(p, r, "PRAGMA journal_mode=OFF;", {});
+  }
+  SUBCASE("change counter and version-valid-for differ") {
+    const int fd = ::open(p.c_str(), O_RDWR | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    unsigned char h[100];
+    REQUIRE(::pread(fd, h, 100, 0) == 100);
+    h[95] ^= 1;  // version-valid-for no longer equals the change counter
+    REQUIRE(::pwrite(fd, h, 100, 0) == 100);
+    ::close(fd);
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(p.c_str(), &db) == SQLITE_OK);
+    const auto r = bp::c1z::detail::bulk_build_indexes(db, p, grant_defs, {});
+    sqlite3_close(db);
+    CHECK(r.fallback.size() == grant_defs.size());
+    CHECK(r.built.empty());
+    bp::c1z::detail::register_built_indexes(p, r, "PRAGMA journal_mode=OFF;", {});
+  }
+  CHECK(integrity(p) == "ok");
+  (void)rng;
+}

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "baton_percipio/c1z/error.hpp"
+#include "big_endian.hpp"
 #include "index_btree.hpp"
 #include "index_key.hpp"
 #include "key_sorter.hpp"
@@ -33,6 +34,16 @@ void exec(sqlite3* db, const std::string& sql, std::string_view op, const fs::pa
   if (rc != SQLITE_OK) fail(db, op, path, rc);
 }
 
+void prepare(sqlite3* db, const std::string& sql, statement& st, const fs::path& path) {
+  const int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, st.out(), nullptr);
+  if (rc != SQLITE_OK) fail(db, "prepare statement for", path, rc);
+}
+
+void bind_text(sqlite3* db, statement& st, int i, const std::string& v, const fs::path& path) {
+  const int rc = sqlite3_bind_text(st.get(), i, v.c_str(), static_cast<int>(v.size()), SQLITE_STATIC);
+  if (rc != SQLITE_OK) fail(db, "bind parameter " + std::to_string(i) + " for", path, rc);
+}
+
 std::vector<index_def> read_defs() {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
@@ -47,9 +58,7 @@ std::vector<index_def> read_defs() {
     exec(db, std::string(object_index_sql), "create indexes in", mem);
     exec(db, std::string(grant_index_sql), "create indexes in", mem);
     statement q;
-    if (sqlite3_prepare_v2(db, "SELECT name, tbl_name, sql FROM sqlite_schema WHERE type = 'index' ORDER BY rowid", -1,
-                           q.out(), nullptr) != SQLITE_OK)
-      fail(db, "query", mem, sqlite3_errcode(db));
+    prepare(db, "SELECT name, tbl_name, sql FROM sqlite_schema WHERE type = 'index' ORDER BY rowid", q, mem);
     while (sqlite3_step(q.get()) == SQLITE_ROW) {
       index_def d;
       d.name = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 0));
@@ -61,8 +70,7 @@ std::vector<index_def> read_defs() {
       statement cols;
       const std::string info = "SELECT name, \"desc\", coll, cid FROM pragma_index_xinfo('" + d.name +
                                "') WHERE key ORDER BY seqno";
-      if (sqlite3_prepare_v2(db, info.c_str(), -1, cols.out(), nullptr) != SQLITE_OK)
-        fail(db, "query", mem, sqlite3_errcode(db));
+      prepare(db, info, cols, mem);
       while (sqlite3_step(cols.get()) == SQLITE_ROW) {
         const auto* name = sqlite3_column_text(cols.get(), 0);
         const auto* coll = sqlite3_column_text(cols.get(), 2);
@@ -74,8 +82,7 @@ std::vector<index_def> read_defs() {
       }
       statement partial;
       const std::string list = "SELECT partial FROM pragma_index_list('" + d.table + "') WHERE name = '" + d.name + "'";
-      if (sqlite3_prepare_v2(db, list.c_str(), -1, partial.out(), nullptr) != SQLITE_OK)
-        fail(db, "query", mem, sqlite3_errcode(db));
+      prepare(db, list, partial, mem);
       d.buildable = d.buildable && !d.columns.empty() && sqlite3_step(partial.get()) == SQLITE_ROW &&
                     sqlite3_column_int(partial.get(), 0) == 0;
       defs.push_back(std::move(d));
@@ -86,16 +93,6 @@ std::vector<index_def> read_defs() {
   }
   sqlite3_close(db);
   return defs;
-}
-
-std::uint32_t read_u32(const unsigned char* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-}
-void write_u32(unsigned char* p, std::uint32_t v) {
-  p[0] = static_cast<unsigned char>(v >> 24);
-  p[1] = static_cast<unsigned char>(v >> 16);
-  p[2] = static_cast<unsigned char>(v >> 8);
-  p[3] = static_cast<unsigned char>(v);
 }
 
 struct geometry {
@@ -115,14 +112,14 @@ geometry read_geometry(int fd, const fs::path& path) {
   g.page_size = (std::uint32_t{h[16]} << 8) | h[17];
   if (g.page_size == 1) g.page_size = 65536;
   g.usable = g.page_size - h[20];
-  g.schema_format = read_u32(h + 44);
-  g.page_count = read_u32(h + 28);
-  g.auto_vacuum = read_u32(h + 52) != 0;
-  g.utf8 = read_u32(h + 56) <= 1;  // 0: not set yet, 1: UTF-8
+  g.schema_format = load_be32(h + 44);
+  g.page_count = load_be32(h + 28);
+  g.auto_vacuum = load_be32(h + 52) != 0;
+  g.utf8 = load_be32(h + 56) <= 1;  // 0: not set yet, 1: UTF-8
   // The page count is valid when the change counter matches its version-valid-for number (file
   // format 1.3.7) and the file holds that many pages; else SQLite's own way.
   struct stat st {};
-  g.trusted = read_u32(h + 24) == read_u32(h + 92) && ::fstat(fd, &st) == 0 &&
+  g.trusted = load_be32(h + 24) == load_be32(h + 92) && ::fstat(fd, &st) == 0 &&
               static_cast<std::uint64_t>(st.st_size) >= std::uint64_t{g.page_count} * g.page_size;
   return g;
 }
@@ -208,18 +205,15 @@ class table_pass {
     }
     sql.append(" FROM \"").append(slots.front().def->table).append("\" ORDER BY rowid");
     statement st;
-    int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, st.out(), nullptr);
-    if (rc != SQLITE_OK) fail(db_, "prepare statement for", path_, rc);
+    prepare(db_, sql, st, path_);
+    int rc;
     const std::size_t ncols = names.size();
     std::vector<std::string_view> values(ncols + 1);
-    std::vector<bool> is_null(ncols + 1);
-    std::vector<bool> bad(ncols + 1);
+    std::vector<int> types(ncols + 1);
     std::uint64_t n = 0;
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
       for (std::size_t i = 1; i <= ncols; ++i) {
-        const int type = sqlite3_column_type(st.get(), static_cast<int>(i));
-        is_null[i] = type == SQLITE_NULL;
-        bad[i] = type != SQLITE_NULL && type != SQLITE_TEXT;
+        const int type = types[i] = sqlite3_column_type(st.get(), static_cast<int>(i));
         if (type == SQLITE_TEXT) {
           const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), static_cast<int>(i)));
           values[i] = std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st.get(), static_cast<int>(i))));
@@ -230,9 +224,10 @@ class table_pass {
         slot& s = slots[k];
         s.key.clear();
         for (const int c : s.columns) {
-          if (bad[static_cast<std::size_t>(c)]) return culprit = k, outcome::not_text;
-          if (is_null[static_cast<std::size_t>(c)]) append_key_null(s.key);
-          else append_key_text(s.key, values[static_cast<std::size_t>(c)]);
+          const auto i = static_cast<std::size_t>(c);
+          if (types[i] == SQLITE_NULL) append_key_null(s.key);
+          else if (types[i] == SQLITE_TEXT) append_key_text(s.key, values[i]);
+          else return culprit = k, outcome::not_text;
         }
         append_key_rowid(s.key, rowid);
         if (!s.stream) {
@@ -365,10 +360,10 @@ void register_built_indexes(const fs::path& db_path, const bulk_build_result& re
     if (fd.get() < 0) throw_errno("open", db_path, errno);
     unsigned char h[100];
     if (pread_some(fd.get(), h, sizeof h, 0, db_path) != sizeof h) throw_error("read", db_path, "no database header");
-    const std::uint32_t counter = read_u32(h + 24) + 1;
-    write_u32(h + 24, counter);
-    write_u32(h + 28, result.page_count);
-    write_u32(h + 92, counter);
+    const std::uint32_t counter = load_be32(h + 24) + 1;
+    store_be32(h + 24, counter);
+    store_be32(h + 28, result.page_count);
+    store_be32(h + 92, counter);
     pwrite_all(fd.get(), h, sizeof h, 0, db_path);
   }
   sqlite3* db = nullptr;
@@ -379,14 +374,13 @@ void register_built_indexes(const fs::path& db_path, const bulk_build_result& re
     if (!result.built.empty()) {
       exec(db, "PRAGMA writable_schema=ON; BEGIN", "register indexes in", db_path);
       statement ins;
-      rc = sqlite3_prepare_v2(db, "INSERT INTO sqlite_schema (type, name, tbl_name, rootpage, sql) "
-                                  "VALUES ('index', ?1, ?2, ?3, ?4)", -1, ins.out(), nullptr);
-      if (rc != SQLITE_OK) fail(db, "prepare statement for", db_path, rc);
+      prepare(db, "INSERT INTO sqlite_schema (type, name, tbl_name, rootpage, sql) VALUES ('index', ?1, ?2, ?3, ?4)",
+              ins, db_path);
       for (const built_index& b : result.built) {
-        sqlite3_bind_text(ins.get(), 1, b.def->name.c_str(), -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins.get(), 2, b.def->table.c_str(), -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins.get(), 3, b.root);
-        sqlite3_bind_text(ins.get(), 4, b.def->sql.c_str(), -1, SQLITE_STATIC);
+        bind_text(db, ins, 1, b.def->name, db_path);
+        bind_text(db, ins, 2, b.def->table, db_path);
+        if ((rc = sqlite3_bind_int64(ins.get(), 3, b.root)) != SQLITE_OK) fail(db, "bind parameter 3 for", db_path, rc);
+        bind_text(db, ins, 4, b.def->sql, db_path);
         rc = sqlite3_step(ins.get());
         sqlite3_reset(ins.get());
         if (rc != SQLITE_DONE) fail(db, "register indexes in", db_path, rc);
@@ -395,19 +389,14 @@ void register_built_indexes(const fs::path& db_path, const bulk_build_result& re
       // As a CREATE INDEX would: the schema cookie moves, so any reader reloads the schema.
       exec(db, "COMMIT; PRAGMA writable_schema=OFF", "register indexes in", db_path);
       statement cookie;
-      if ((rc = sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, cookie.out(), nullptr)) != SQLITE_OK ||
-          (rc = sqlite3_step(cookie.get())) != SQLITE_ROW)
-        fail(db, "query", db_path, rc);
+      prepare(db, "PRAGMA schema_version", cookie, db_path);
+      if ((rc = sqlite3_step(cookie.get())) != SQLITE_ROW) fail(db, "query", db_path, rc);
       const std::int64_t version = sqlite3_column_int64(cookie.get(), 0);
       cookie.finalize();
       exec(db, "PRAGMA schema_version=" + std::to_string(version + 1), "register indexes in", db_path);
     }
     if (!result.fallback.empty()) {
-      if (stop_requested) {
-        sqlite3_progress_handler(
-            db, 10000, [](void* p) -> int { return (*static_cast<const std::function<bool()>*>(p))() ? 1 : 0; },
-            const_cast<std::function<bool()>*>(&stop_requested));
-      }
+      if (stop_requested) set_stop_handler(db, &stop_requested);
       for (const index_def* d : result.fallback) {
         const int erc = sqlite3_exec(db, d->sql.c_str(), nullptr, nullptr, nullptr);
         if (erc != SQLITE_OK) {
@@ -415,7 +404,7 @@ void register_built_indexes(const fs::path& db_path, const bulk_build_result& re
           fail(db, "create indexes in", db_path, erc);
         }
       }
-      sqlite3_progress_handler(db, 0, nullptr, nullptr);
+      set_stop_handler(db, nullptr);
     }
   } catch (...) {
     sqlite3_close_v2(db);

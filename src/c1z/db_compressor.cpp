@@ -156,6 +156,16 @@ struct split_compressor::state {
     return off;
   }
 
+  // No more extend(); with `halt`, the thread also stops early. Wakes it either way.
+  void close_input(bool halt) {
+    {
+      std::lock_guard lock(mu);
+      closed = true;
+      if (halt) stop = true;
+    }
+    more.notify_all();
+  }
+
   // Compresses pages 2.. up to final_pages, waiting for extend() until closed.
   void compress_tables() {
     xxh64 h;
@@ -223,12 +233,7 @@ split_compressor::split_compressor(const fs::path& db_path, int out_fd, const fs
 }
 
 split_compressor::~split_compressor() {
-  {
-    std::lock_guard lock(s_->mu);
-    s_->stop = true;
-    s_->closed = true;
-  }
-  s_->more.notify_all();
+  s_->close_input(true);
   if (s_->worker.joinable()) s_->worker.join();
 }
 
@@ -242,11 +247,7 @@ void split_compressor::extend(std::uint64_t pages) {
 }
 
 void split_compressor::wait() {
-  {
-    std::lock_guard lock(s_->mu);
-    s_->closed = true;
-  }
-  s_->more.notify_all();
+  s_->close_input(false);
   if (s_->worker.joinable()) s_->worker.join();
 }
 
@@ -255,19 +256,14 @@ std::optional<compressed_sizes> split_compressor::finish() {
   if (s.stop_requested && s.worker.joinable()) {
     // The thread may still have index pages to compress: a stop request is asked meanwhile, not
     // only once it is done.
+    s.close_input(false);
     for (;;) {
       {
         std::unique_lock lock(s.mu);
-        s.closed = true;
-        s.more.notify_all();
         if (s.more.wait_for(lock, std::chrono::milliseconds(50), [&] { return s.worker_done; })) break;
       }
       if (s.stop_requested()) {
-        {
-          std::lock_guard lock(s.mu);
-          s.stop = true;
-        }
-        s.more.notify_all();
+        s.close_input(true);
         s.worker.join();
         throw cancelled();
       }

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "big_endian.hpp"
 #include "index_key.hpp"
 #include "posix_io.hpp"
 
@@ -16,17 +17,6 @@ constexpr std::size_t interior_header = 12;
 constexpr std::size_t out_flush_bytes = 1 << 20;
 // SQLite reads a cell as at least 4 bytes (cellSizePtr).
 constexpr std::size_t min_cell = 4;
-
-void put_u16(unsigned char* p, std::uint32_t v) {
-  p[0] = static_cast<unsigned char>(v >> 8);
-  p[1] = static_cast<unsigned char>(v);
-}
-void put_u32(unsigned char* p, std::uint32_t v) {
-  p[0] = static_cast<unsigned char>(v >> 24);
-  p[1] = static_cast<unsigned char>(v >> 16);
-  p[2] = static_cast<unsigned char>(v >> 8);
-  p[3] = static_cast<unsigned char>(v);
-}
 
 }  // namespace
 
@@ -88,13 +78,13 @@ void index_btree_writer::add(std::string_view record) {
   n += local;
   if (local < payload) {
     // Overflow chain, written now: each page is the next page's number, then usable - 4 bytes.
-    put_u32(c + n, sink_.upcoming());
+    store_be32(c + n, sink_.upcoming());
     n += 4;
     std::size_t pos = local;
     while (pos < payload) {
       const std::size_t take = std::min<std::size_t>(payload - pos, usable_ - 4);
       std::fill(page_.begin(), page_.end(), 0);
-      put_u32(page_.data(), pos + take < payload ? sink_.following(sink_.upcoming()) : 0);
+      store_be32(page_.data(), pos + take < payload ? sink_.following(sink_.upcoming()) : 0);
       std::memcpy(page_.data() + 4, record.data() + pos, take);
       sink_.write(page_.data());
       pos += take;
@@ -144,18 +134,18 @@ std::uint32_t index_btree_writer::flush_page(std::size_t lv, std::size_t ncells,
   std::fill(page_.begin(), page_.end(), 0);
   unsigned char* p = page_.data();
   p[0] = interior ? 0x02 : 0x0a;
-  put_u16(p + 3, static_cast<std::uint32_t>(ncells));
-  if (interior) put_u32(p + 8, right_child);
+  store_be16(p + 3, static_cast<std::uint32_t>(ncells));
+  if (interior) store_be32(p + 8, right_child);
   std::size_t content = usable_;
   for (std::size_t i = 0; i < ncells; ++i) {
     const cell& c = l.cells[i];
     const std::size_t size = c.size + (interior ? 4 : 0);
     content -= size;
-    if (interior) put_u32(p + content, c.child);
+    if (interior) store_be32(p + content, c.child);
     std::memcpy(p + content + (interior ? 4 : 0), l.bytes.data() + c.offset, c.size);
-    put_u16(p + header + 2 * i, static_cast<std::uint32_t>(content));
+    store_be16(p + header + 2 * i, static_cast<std::uint32_t>(content));
   }
-  put_u16(p + 5, content == 65536 ? 0 : static_cast<std::uint32_t>(content));  // 0 stands for 65536
+  store_be16(p + 5, content == 65536 ? 0 : static_cast<std::uint32_t>(content));  // 0 stands for 65536
   l.used = 0;
   return sink_.write(p);
 }

@@ -62,7 +62,12 @@ struct key_sorter::run_reader {
 };
 
 key_sorter::key_sorter(std::filesystem::path scratch, std::size_t budget_bytes)
-    : scratch_(std::move(scratch)), budget_(std::clamp<std::size_t>(budget_bytes, 1 << 16, UINT32_MAX)) {}
+    : scratch_(std::move(scratch)), budget_(std::clamp<std::size_t>(budget_bytes, 1 << 16, UINT32_MAX)) {
+  // Both buffers are reserved once (untouched memory costs no RSS), so growing never doubles them
+  // past the budget: three quarters for keys, one for entries.
+  arena_.reserve(budget_ / 4 * 3);
+  entries_.reserve(budget_ / 4 / sizeof(entry));
+}
 
 key_sorter::~key_sorter() {
   if (file_.get() >= 0) {
@@ -75,10 +80,6 @@ key_sorter::~key_sorter() {
 void key_sorter::add(std::string_view key) {
   if (sorted_) throw std::logic_error("key_sorter: add after sort");
   if (key.size() > UINT32_MAX / 2) throw std::length_error("key_sorter: key too large");
-  // Both buffers are reserved once (untouched memory costs no RSS), so growing never doubles them
-  // past the budget: three quarters for keys, one for entries.
-  if (arena_.capacity() < budget_ / 4 * 3) arena_.reserve(budget_ / 4 * 3);
-  if (entries_.capacity() < budget_ / 4 / sizeof(entry)) entries_.reserve(budget_ / 4 / sizeof(entry));
   if (!entries_.empty() && (arena_.size() + key.size() > arena_.capacity() || entries_.size() == entries_.capacity())) {
     spill();
   }

@@ -30,7 +30,7 @@ class key_sorter {
 
  private:
   struct entry {
-    std::uint64_t prefix;  // 8 key bytes from prefix_at_, big-endian: most comparisons end here
+    std::uint64_t prefix;  // 8 key bytes past the prefix all keys share, big-endian: most comparisons end here
     std::uint32_t offset;
     std::uint32_t size;
   };

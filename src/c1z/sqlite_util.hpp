@@ -4,6 +4,7 @@
 // make it into the database must never turn into a file that merely lacks it.
 #include <sqlite3.h>
 
+#include <functional>
 #include <string>
 
 namespace bp::c1z::detail {
@@ -13,6 +14,18 @@ namespace bp::c1z::detail {
 inline std::string sqlite_message(sqlite3* db, int rc) {
   if (db != nullptr && (sqlite3_errcode(db) & 0xff) == (rc & 0xff)) return sqlite3_errmsg(db);
   return sqlite3_errstr(rc);
+}
+
+// Long statements (index builds) ask stop() every few thousand VM steps; true interrupts them
+// (SQLITE_INTERRUPT). nullptr removes the handler. *stop must outlive it.
+inline void set_stop_handler(sqlite3* db, const std::function<bool()>* stop) {
+  if (stop == nullptr) {
+    sqlite3_progress_handler(db, 0, nullptr, nullptr);
+    return;
+  }
+  sqlite3_progress_handler(
+      db, 10000, [](void* p) -> int { return (*static_cast<const std::function<bool()>*>(p))() ? 1 : 0; },
+      const_cast<std::function<bool()>*>(stop));
 }
 
 // A prepared statement finalized on scope exit. The destructor cannot report a failure, so it only

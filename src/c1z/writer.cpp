@@ -231,7 +231,6 @@ struct writer::impl {
       // Those that index_objects() or index_grants() did not build yet (IF NOT EXISTS).
       exec(std::string(detail::object_index_sql).c_str(), "create indexes in");
       exec(std::string(detail::grant_index_sql).c_str(), "create indexes in");
-      if (opt.stop_requested) sqlite3_progress_handler(db, 0, nullptr, nullptr);
       close_db_checked();
       return;
     }
@@ -246,7 +245,6 @@ struct writer::impl {
     if (split) bo.pages_final = [split](std::uint32_t n) { split->extend(n); };
     try {
       const auto built = detail::bulk_build_indexes(db, db_path, defs, bo);
-      if (opt.stop_requested) sqlite3_progress_handler(db, 0, nullptr, nullptr);
       close_db_checked();
       detail::register_built_indexes(db_path, built, connection_pragmas(), stop);
     } catch (...) {
@@ -583,9 +581,7 @@ finish_result writer::finish() {
     stop_point();
     if (m.opt.stop_requested) {
       // Index builds are long on large tenants: SQLite asks every few thousand steps.
-      sqlite3_progress_handler(
-          m.db, 10000, [](void* p) -> int { return (*static_cast<std::function<bool()>*>(p))() ? 1 : 0; },
-          &m.opt.stop_requested);
+      detail::set_stop_handler(m.db, &m.opt.stop_requested);
     }
     m.commit();
     m.record_sync_run();
